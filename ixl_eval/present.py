@@ -1,0 +1,138 @@
+"""Presentation: plot theme, number formatting and HTML tables in Italian or English.
+
+Nothing here computes a statistic; it only shapes what estimators return for a reader.
+
+Examples
+--------
+>>> fmt_num(1234.5, "it", 1)
+'1.234,5'
+>>> fmt_pct(0.5432, "it")
+'54%'
+>>> fmt_ci(0.08, 0.151, "it", pct=True)
+'tra 8% e 15%'
+>>> per100(0.54, "it")
+'54 su 100'
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import numbers
+
+import pandas as pd
+
+__all__ = [
+    "PALETTE",
+    "apply_theme",
+    "fmt_num",
+    "fmt_pct",
+    "fmt_ci",
+    "per100",
+    "html_table",
+    "tr",
+]
+
+# Okabe–Ito: distinguishable with the common colour-vision deficiencies and in greyscale print.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+
+
+def apply_theme() -> None:
+    """Set the report's plot style: readable on a laptop and in print, colour-blind-safe."""
+    import matplotlib as mpl
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (9.0, 5.0),
+            "figure.dpi": 100,
+            "savefig.dpi": 150,
+            "savefig.bbox": "tight",
+            "font.size": 11,
+            "axes.titlesize": 13,
+            "axes.titleweight": "bold",
+            "axes.labelsize": 11,
+            "legend.fontsize": 10,
+            "legend.frameon": False,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
+
+
+def _isnan(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def fmt_num(x, lang: str = "it", decimals: int = 0) -> str:
+    """Format a number with the language's separators (``1.234,5`` in Italian)."""
+    if _isnan(x):
+        return "–"
+    s = f"{float(x):,.{decimals}f}"
+    if lang == "it":
+        s = s.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+    return s
+
+
+def fmt_pct(share, lang: str = "it", decimals: int = 0) -> str:
+    """Format a share in [0, 1] as a percentage."""
+    if _isnan(share):
+        return "–"
+    return f"{fmt_num(100 * float(share), lang, decimals)}%"
+
+
+def fmt_ci(lo, hi, lang: str = "it", *, pct: bool = False, decimals: int = 0, unit: str = "") -> str:
+    """Uncertainty interval in words: ``tra 8% e 15%`` / ``between 8% and 15%``."""
+    f = (lambda v: fmt_pct(v, lang, decimals)) if pct else (lambda v: fmt_num(v, lang, decimals))
+    u = f" {unit}" if unit else ""
+    if lang == "it":
+        return f"tra {f(lo)} e {f(hi)}{u}"
+    return f"between {f(lo)} and {f(hi)}{u}"
+
+
+def per100(share, lang: str = "it") -> str:
+    """A share as "N su 100" / "N in 100", the wording policy staff read most easily."""
+    if _isnan(share):
+        return "–"
+    n = fmt_num(100 * float(share), lang, 0)
+    return f"{n} su 100" if lang == "it" else f"{n} in 100"
+
+
+def tr(lang: str, it: str, en: str) -> str:
+    """Pick the text for the report language."""
+    return it if lang == "it" else en
+
+
+def html_table(
+    df: pd.DataFrame, *, caption: str = "", note: str = "", index: bool = False, lang: str = "it"
+) -> str:
+    """A plain, print-friendly HTML table; strings are shown as given (escaped), numbers formatted.
+
+    Floats show two decimals (none when whole) with the language's separators; shares should be
+    formatted by the caller (``fmt_pct``) since only it knows they are shares.
+    """
+    cols = list(df.columns)
+    head_cells = ([html.escape(str(df.index.name or ""))] if index else []) + [html.escape(str(c)) for c in cols]
+    rows = []
+    for idx, row in df.iterrows():
+        cells = [f"<th>{html.escape(str(idx))}</th>"] if index else []
+        for c in cols:
+            v = row[c]
+            if _isnan(v):
+                text = ""
+            elif isinstance(v, float):
+                text = fmt_num(v, lang, 0 if float(v).is_integer() else 2)
+            elif isinstance(v, numbers.Integral) and not isinstance(v, bool):
+                text = fmt_num(v, lang, 0)
+            else:
+                text = str(v)
+            align = ' class="num"' if isinstance(v, numbers.Number) or text[:1].isdigit() or text.startswith("<") else ""
+            cells.append(f"<td{align}>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    foot = f'<p class="ixl-note">{html.escape(note)}</p>' if note else ""
+    return (
+        '<table class="ixl-table">' + cap + "<thead><tr>" + "".join(f"<th>{h}</th>" for h in head_cells)
+        + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>" + foot
+    )

@@ -1,0 +1,348 @@
+"""The one object a notebook talks to: validated data, language, disclosure control, records.
+
+A notebook opens a :class:`Report`, shows what the analysis modules return through it, and
+finishes it. The report applies small-cell suppression to every table and result record, writes
+tables as CSV and the notebook's fragment (title, one-line summary, records) for the runner, and
+renders the banner, headings, text and provenance block in Italian or English.
+
+Examples
+--------
+>>> import tempfile, pandas as pd
+>>> from ixl_eval.synth import write
+>>> d = tempfile.mkdtemp()
+>>> _ = write(d + "/data", seed=1)                                  # doctest: +SKIP
+>>> rep = Report.open("demo", data_dir=d + "/data", output_dir=d)   # doctest: +SKIP
+>>> rep.record("people", 1234, unit="people", label_it="Iscritti", label_en="Enrolled").value  # doctest: +SKIP
+1234
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from . import disclosure, present
+from .contract import RULES
+from .dataset import Dataset, load_dataset
+from .exceptions import DisclosureError, ParamsError
+from .paths import resolve_data_dir
+from .provenance import code_version
+from .results import ResultRecord
+
+__all__ = ["Report", "COUNT_UNITS", "FORBIDDEN_COLUMNS"]
+
+# Units whose values are counts of people, contracts or firms: suppressed below the threshold.
+COUNT_UNITS = frozenset({"people", "persons", "contracts", "placements", "employers", "interviews", "count"})
+# Columns that identify a person or business, or are quasi-identifiers: never in an output table.
+FORBIDDEN_COLUMNS = frozenset({"participant_id", "placement_id", "employer_id", "birth_year", "birth_date", "name"})
+
+_STYLE = """<style>
+.ixl-banner{padding:12px 16px;border-radius:4px;font-weight:bold;font-size:1.05em;margin:0 0 12px 0}
+.ixl-synthetic{background:#B00020;color:#fff;border:3px solid #7a0016}
+.ixl-real{background:#eef3f8;color:#123;border:1px solid #9ab}
+.ixl-meta{color:#444;font-size:.95em}
+.ixl-summary{border-left:5px solid #0072B2;background:#f3f7fb;padding:8px 16px;margin:10px 0}
+.ixl-table{border-collapse:collapse;margin:8px 0;font-size:.95em}
+.ixl-table caption{caption-side:top;text-align:left;font-weight:bold;padding:4px 0}
+.ixl-table th,.ixl-table td{border-bottom:1px solid #ccc;padding:4px 10px;text-align:left}
+.ixl-table td.num{text-align:right;font-variant-numeric:tabular-nums}
+.ixl-note{font-size:.85em;color:#555;margin:2px 0 12px 0}
+.ixl-figure figcaption{font-size:.95em;color:#333;margin:4px 0 14px 0}
+.ixl-figure img{max-width:100%;height:auto}
+.ixl-caveats{border-left:5px solid #E69F00;background:#fdf8ee;padding:8px 16px;margin:10px 0}
+.ixl-provenance{font-size:.85em;color:#333}
+</style>"""
+
+
+def _display_html(s: str):
+    from IPython.display import HTML
+
+    return HTML(s)
+
+
+def _display_md(s: str):
+    from IPython.display import Markdown
+
+    return Markdown(s)
+
+
+def _slug(text: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return s or "sezione"
+
+
+def _parse_cutoff(cutoff, ds: Dataset) -> pd.Timestamp:
+    if cutoff in (None, ""):
+        return ds.cutoff
+    try:
+        ts = pd.Timestamp(dt.date.fromisoformat(str(cutoff)))
+    except ValueError as e:
+        raise ParamsError(f"cutoff: {cutoff!r} is not a date in yyyy-mm-dd form") from e
+    if ts > ds.cutoff:
+        raise ParamsError(
+            f"cutoff: {ts.date()} is after the data extraction date {ds.extracted_on}; "
+            "results after the extract date would count missing events as non-events"
+        )
+    return ts
+
+
+class Report:
+    """The reporting context of one notebook run.
+
+    Use :meth:`open`; attributes: ``key`` (notebook key), ``ds`` (:class:`Dataset`), ``cutoff``
+    (Timestamp), ``lang`` (``"it"``/``"en"``), ``k`` (disclosure threshold), ``output_dir`` (run
+    folder or None), ``records_`` (list of :class:`ResultRecord`).
+    """
+
+    def __init__(self, key: str, ds: Dataset, *, cutoff: pd.Timestamp, lang: str, k: int,
+                 output_dir: Path | None, params: dict | None = None):
+        self.key = key
+        self.ds = ds
+        self.cutoff = cutoff
+        self.lang = lang
+        self.k = k
+        self.output_dir = output_dir
+        self.params = dict(params or {})
+        self.records_: list[ResultRecord] = []
+        self.tables_: list[str] = []
+        self.title_ = {"it": key, "en": key}
+        self.summary_: str = ""
+        self._slugs: Counter = Counter()
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, key: str, *, data_dir: str = "", cutoff: str = "", lang: str = "it",
+             disclosure_threshold: int = 10, output_dir: str = "", params: dict | None = None) -> "Report":
+        """Load and validate the data, check the common parameters, set the plot theme.
+
+        Raises
+        ------
+        DataValidationError
+            The data break the contract (no analysis runs on invalid data).
+        ParamsError
+            Unknown language, threshold below 1, cut-off malformed or after the extract date.
+        """
+        if lang not in ("it", "en"):
+            raise ParamsError(f"lang: {lang!r} is not one of 'it', 'en'")
+        if int(disclosure_threshold) < 1:
+            raise ParamsError(f"disclosure_threshold: {disclosure_threshold!r} must be at least 1")
+        ds = load_dataset(resolve_data_dir(data_dir))
+        out = Path(output_dir).resolve() if output_dir else None
+        present.apply_theme()
+        return cls(key, ds, cutoff=_parse_cutoff(cutoff, ds), lang=lang, k=int(disclosure_threshold),
+                   output_dir=out, params=params)
+
+    def __repr__(self) -> str:
+        return f"<Report {self.key!r} lang={self.lang} k={self.k} cutoff={self.cutoff.date()} {self.ds!r}>"
+
+    # ------------------------------------------------------------------ text
+    def t(self, it: str, en: str) -> str:
+        """Pick the text in the report language."""
+        return present.tr(self.lang, it, en)
+
+    def _id(self, text: str) -> str:
+        s = _slug(text)
+        self._slugs[s] += 1
+        return s if self._slugs[s] == 1 else f"{s}-{self._slugs[s]}"
+
+    def header(self, title_it: str, title_en: str):
+        """Banner (synthetic data in red), title, data source and dates."""
+        self.title_ = {"it": title_it, "en": title_en}
+        title = self.t(title_it, title_en)
+        fmt = "%d/%m/%Y" if self.lang == "it" else "%Y-%m-%d"
+        extracted = pd.Timestamp(self.ds.extracted_on).strftime(fmt)
+        if self.ds.is_synthetic:
+            banner = self.t(
+                "DATI SINTETICI — questo rapporto è calcolato su dati generati al computer, calibrati sul "
+                "Rapporto 2024 di Insieme per il lavoro. I numeri NON descrivono persone reali e non vanno "
+                "citati come risultati del programma.",
+                "SYNTHETIC DATA — this report is computed on computer-generated data calibrated to the "
+                "Insieme per il lavoro 2024 report. The numbers do NOT describe real people and must not "
+                "be quoted as programme results.",
+            )
+            cls_ = "ixl-synthetic"
+        else:
+            banner = self.t("Dati amministrativi di Insieme per il lavoro — uso riservato.",
+                            "Administrative data of Insieme per il lavoro — restricted use.")
+            cls_ = "ixl-real"
+        meta = self.t(
+            f"Fonte dei dati: {html.escape(self.ds.source)} · estrazione del {extracted} · "
+            f"analisi alla data del {self.cutoff.strftime(fmt)}",
+            f"Data source: {html.escape(self.ds.source)} · extracted {extracted} · "
+            f"analysis cut-off {self.cutoff.strftime(fmt)}",
+        )
+        return _display_html(
+            f'{_STYLE}<div class="ixl-banner {cls_}" role="alert">{html.escape(banner)}</div>'
+            f'<h1 id="{self._id(title)}">{html.escape(title)}</h1><p class="ixl-meta">{meta}</p>'
+        )
+
+    def summary(self, sentences: list[str]):
+        """The "In breve" box: the findings that matter, in plain words. The first sentence is the
+        one-line summary in the run's index."""
+        sentences = [s for s in sentences if s]
+        self.summary_ = sentences[0] if sentences else ""
+        title = self.t("In breve", "In brief")
+        items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+        return _display_html(f'<div class="ixl-summary"><h2 id="{self._id(title)}">{title}</h2><ul>{items}</ul></div>')
+
+    def heading(self, it: str, en: str, level: int = 2):
+        """A section heading (h2, or h3 with ``level=3``); the HTML table of contents lists them."""
+        text = self.t(it, en)
+        return _display_html(f'<h{level} id="{self._id(text)}">{html.escape(text)}</h{level}>')
+
+    def text(self, it: str, en: str):
+        """A paragraph of Markdown in the report language."""
+        return _display_md(self.t(it, en))
+
+    def caveats(self, it: str, en: str):
+        """The "Come leggere questi risultati" block: method, assumptions, when it is inconclusive."""
+        title = self.t("Come leggere questi risultati", "How to read these results")
+        body = self.t(it, en)
+        return _display_html(
+            f'<div class="ixl-caveats"><h2 id="{self._id(title)}">{title}</h2>'
+            + "".join(f"<p>{html.escape(p.strip())}</p>" for p in body.split("\n\n") if p.strip())
+            + "</div>"
+        )
+
+    # ------------------------------------------------------------------ numbers
+    def count(self, n) -> str:
+        """A count formatted for text, suppressed below the threshold."""
+        return disclosure.format_count(n, self.k, self.lang)
+
+    def record(self, key: str, value, *, ci=None, n=None, unit: str = "", label_it: str = "",
+               label_en: str = "") -> ResultRecord:
+        """Record a key estimate for ``results.json``.
+
+        Suppression: when ``n`` (the people the estimate rests on) is below the threshold the
+        value, interval and n are withheld (null); a count (``unit`` in :data:`COUNT_UNITS`)
+        below the threshold is withheld likewise.
+        """
+        lo, hi = (None, None) if ci is None else ci
+        if n is not None and disclosure.is_small(n, self.k):
+            value, lo, hi, n = None, None, None, None
+        if unit in COUNT_UNITS and value is not None and disclosure.is_small(value, self.k):
+            value, lo, hi = None, None, None
+        if any(r.key == key for r in self.records_):
+            raise ValueError(f"result key {key!r} recorded twice in notebook {self.key!r}")
+        rec = ResultRecord(self.key, key, value, lo, hi, None if n is None else int(n), unit, label_it, label_en)
+        self.records_.append(rec)
+        return rec
+
+    def table(self, df: pd.DataFrame, name: str, *, caption_it: str = "", caption_en: str = "",
+              count_cols=None, linked: dict | None = None, index: bool = False, write: bool = True):
+        """Show a disclosure-controlled table and write it to ``tables/<key>__<name>.csv``.
+
+        Parameters
+        ----------
+        count_cols : list of str, optional
+            Columns holding counts. Default: every integer column. Pass ``[]`` only for a table
+            without counts of people.
+        linked : dict, optional
+            ``{share_column: count_column}``: blanked wherever the count is suppressed.
+        """
+        bad = FORBIDDEN_COLUMNS.intersection(map(str, df.columns)) | FORBIDDEN_COLUMNS.intersection(
+            map(str, df.index.names)
+        )
+        if bad:
+            raise DisclosureError(f"table {name!r} has identifying columns {sorted(bad)}; aggregate first")
+        if not re.fullmatch(r"[a-z0-9_]+", name):
+            raise ValueError(f"table name {name!r} must be snake_case")
+        if name in self.tables_:
+            raise ValueError(f"table {name!r} shown twice in notebook {self.key!r}")
+        if count_cols is None:
+            count_cols = [c for c in df.columns if pd.api.types.is_integer_dtype(df[c])]
+        shown = disclosure.suppress_table(df, count_cols, self.k, linked=linked, lang=self.lang)
+        if index:
+            shown = shown.reset_index()
+        self.tables_.append(name)
+        if write and self.output_dir is not None:
+            tdir = self.output_dir / "tables"
+            tdir.mkdir(parents=True, exist_ok=True)
+            shown.to_csv(tdir / f"{self.key}__{name}.csv", index=False, encoding="utf-8")
+        note = disclosure.suppression_note(self.k, self.lang) if count_cols else ""
+        caption = self.t(caption_it, caption_en)
+        return _display_html(present.html_table(shown, caption=caption, note=note, lang=self.lang))
+
+    def figure(self, fig, *, caption_it: str = "", caption_en: str = ""):
+        """Show a matplotlib figure as an image with its caption (the figure is then closed)."""
+        import matplotlib.pyplot as plt
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=130, bbox_inches="tight")
+        plt.close(fig)
+        b64 = base64.b64encode(buf.getvalue()).decode("ascii")
+        caption = html.escape(self.t(caption_it, caption_en))
+        return _display_html(
+            f'<figure class="ixl-figure"><img alt="{caption}" src="data:image/png;base64,{b64}"/>'
+            f"<figcaption>{caption}</figcaption></figure>"
+        )
+
+    def data_quality(self):
+        """The validation warnings (soft anomalies) of the data, in words."""
+        by_rule = Counter(f.rule for f in self.ds.warnings)
+        labels = {r.id: self.t(r.it, r.en) for r in RULES}
+        if not by_rule:
+            return self.text(
+                it="Controllo di qualità: i dati rispettano tutte le regole, senza anomalie da segnalare.",
+                en="Data quality check: the data meet every rule, with no anomalies to report.",
+            )
+        lines = [
+            f"- {labels.get(rule, rule)}: {self.count(n)} " + self.t("righe", "rows")
+            for rule, n in sorted(by_rule.items())
+        ]
+        return self.text(
+            it="Controllo di qualità: i dati sono validi; alcune anomalie non bloccanti meritano una verifica "
+               "con chi gestisce l'archivio:\n\n" + "\n".join(lines),
+            en="Data quality check: the data are valid; some non-blocking anomalies are worth checking with the "
+               "data managers:\n\n" + "\n".join(lines),
+        )
+
+    # ------------------------------------------------------------------ closing
+    def provenance(self):
+        """The provenance block: data, dates, hashes, parameters, code version, run id."""
+        cv = code_version()
+        run_id = self.output_dir.name.removeprefix(".tmp-") if self.output_dir else self.t("(nessuna)", "(none)")
+        rows = [
+            (self.t("Fonte dei dati", "Data source"), self.ds.source),
+            (self.t("Data di estrazione", "Extraction date"), str(self.ds.extracted_on)),
+            (self.t("Data di analisi (cut-off)", "Analysis cut-off"), str(self.cutoff.date())),
+            (self.t("Soglia di riservatezza", "Disclosure threshold"), str(self.k)),
+            *[(f"SHA-256 {f}", h[:16] + "…") for f, h in sorted(self.ds.sha256.items())],
+            (self.t("Parametri", "Parameters"), json.dumps(self.params, ensure_ascii=False, sort_keys=True, default=str)),
+            (self.t("Versione del codice", "Code version"),
+             f"ixl-eval {cv['version']} · commit {(cv['commit'] or '–')[:10]}" + (" (modificato)" if cv["dirty"] else "")),
+            (self.t("Esecuzione", "Run"), run_id),
+        ]
+        title = self.t("Provenienza", "Provenance")
+        body = "".join(f"<tr><th>{html.escape(a)}</th><td>{html.escape(b)}</td></tr>" for a, b in rows)
+        return _display_html(
+            f'<div class="ixl-provenance"><h2 id="{self._id(title)}">{title}</h2>'
+            f'<table class="ixl-table">{body}</table></div>'
+        )
+
+    def finish(self):
+        """Write the fragment the runner collects (``fragments/<key>.json``) and show provenance."""
+        if self.output_dir is not None:
+            fdir = self.output_dir / "fragments"
+            fdir.mkdir(parents=True, exist_ok=True)
+            fragment = {
+                "notebook": self.key,
+                "title_it": self.title_["it"],
+                "title_en": self.title_["en"],
+                "summary": self.summary_,
+                "lang": self.lang,
+                "records": [r.as_dict() for r in self.records_],
+                "tables": list(self.tables_),
+            }
+            (fdir / f"{self.key}.json").write_text(
+                json.dumps(fragment, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+            )
+        return self.provenance()
