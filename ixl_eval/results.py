@@ -26,7 +26,8 @@ from pathlib import Path
 __all__ = ["RECORD_FIELDS", "ResultRecord", "merge_records", "write_results", "read_results"]
 
 RECORD_FIELDS = ("notebook", "key", "value", "ci_low", "ci_high", "n", "unit", "label_it", "label_en")
-_KEY = re.compile(r"^[a-z0-9_]+(__[A-Za-z0-9_=.+<>-]+)*$")
+# snake_case name, then optional "__column=level" qualifiers (levels may hold letters, digits, = . + < > -)
+_KEY = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*(__[\w=.+<>-]+)*$")
 
 
 def _clean(x):
