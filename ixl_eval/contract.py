@@ -213,8 +213,12 @@ IDENTIFIER_COLUMNS: tuple[tuple[str, str], ...] = tuple(
 )
 
 RULES: tuple[Rule, ...] = (
-    Rule("file_present", "error", "Ogni tabella è presente una sola volta (CSV, Parquet o foglio XLSX)",
-         "Each table is present exactly once (CSV, Parquet or XLSX sheet)"),
+    Rule("file_present", "error",
+         "Ogni tabella è presente una sola volta (CSV, Parquet o foglio XLSX), così come extract.yaml",
+         "Each table is present exactly once (CSV, Parquet or XLSX sheet), and so is extract.yaml"),
+    Rule("file_readable", "error",
+         "Il file si legge: formato, codifica (UTF-8 o Windows-1252) e intestazione riconosciuti",
+         "The file can be read: format, encoding (UTF-8 or Windows-1252) and header recognised"),
     Rule("required_column", "error", "Le colonne obbligatorie sono presenti", "Required columns are present"),
     Rule("type", "error", "Il valore ha il tipo della colonna (data, intero, testo)",
          "The value has the column's type (date, integer, text)"),

@@ -74,13 +74,13 @@ def format_count(n, k: int, lang: str = "it") -> str:
     return _fmt_int(float(n), lang)
 
 
-def _secondary(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+def _secondary(mask: np.ndarray, values: np.ndarray, axes=(1, 0)) -> np.ndarray:
     """Extend a primary-suppression mask so no row or column has exactly one suppressed cell."""
     mask = mask.copy()
     changed = True
     while changed:
         changed = False
-        for axis in (1, 0):  # rows, then columns
+        for axis in axes:  # rows (1), then columns (0)
             lines = mask.shape[0] if axis == 1 else mask.shape[1]
             for i in range(lines):
                 line_mask = mask[i, :] if axis == 1 else mask[:, i]
@@ -108,6 +108,8 @@ def suppress_table(
     linked: Mapping[str, str] | None = None,
     lang: str = "it",
     secondary: bool = True,
+    lines: str = "both",
+    by: str | None = None,
 ) -> pd.DataFrame:
     """Return a display copy of ``df`` with small counts suppressed.
 
@@ -128,6 +130,15 @@ def suppress_table(
         Number formatting of the counts that are shown.
     secondary : bool
         Apply secondary suppression (default True).
+    lines : {"both", "columns"}
+        Which lines secondary suppression protects: rows and columns (default), or columns only,
+        for tables whose rows add up to nothing published (e.g. levels x years, with a total
+        row: a level's counts in different years are not summed anywhere).
+    by : str, optional
+        A column splitting the rows into blocks that each add up to a total of their own (e.g.
+        subgroups stacked in one table: the genders sum to all people, the sectors too): column
+        lines are protected within each block, not across blocks (where a lone small cell of one
+        block could otherwise be recovered from that block's total).
 
     Returns
     -------
@@ -143,7 +154,17 @@ def suppress_table(
         raise KeyError(f"suppress_table: columns not in table: {missing}")
     values = df[count_cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     primary = np.where(np.isnan(values), False, values < k)
-    mask = _secondary(primary, values) if secondary else primary
+    if lines not in ("both", "columns"):
+        raise ValueError("lines must be 'both' or 'columns'")
+    axes = (1, 0) if lines == "both" else (0,)
+    if not secondary:
+        mask = primary
+    elif by is None:
+        mask = _secondary(primary, values, axes)
+    else:
+        mask = primary.copy()
+        for rows in pd.Series(np.arange(len(df))).groupby(df[by].to_numpy(), sort=False).indices.values():
+            mask[rows] = _secondary(primary[rows], values[rows], axes)
     for j, col in enumerate(count_cols):
         shown = []
         for i in range(len(df)):

@@ -237,7 +237,8 @@ class Report:
         return rec
 
     def table(self, df: pd.DataFrame, name: str, *, caption_it: str = "", caption_en: str = "",
-              count_cols=None, linked: dict | None = None, index: bool = False, write: bool = True):
+              count_cols=None, linked: dict | None = None, index: bool = False, write: bool = True,
+              lines: str = "both", by: str | None = None):
         """Show a disclosure-controlled table and write it to ``tables/<key>__<name>.csv``.
 
         Parameters
@@ -247,6 +248,11 @@ class Report:
             without counts of people.
         linked : dict, optional
             ``{share_column: count_column}``: blanked wherever the count is suppressed.
+        lines : {"both", "columns"}
+            Lines protected by secondary suppression (see :func:`ixl_eval.disclosure.suppress_table`).
+        by : str, optional
+            Column splitting the rows into blocks with totals of their own (stacked subgroups):
+            columns are protected within each block (see :func:`ixl_eval.disclosure.suppress_table`).
         """
         bad = FORBIDDEN_COLUMNS.intersection(map(str, df.columns)) | FORBIDDEN_COLUMNS.intersection(
             map(str, df.index.names)
@@ -259,7 +265,7 @@ class Report:
             raise ValueError(f"table {name!r} shown twice in notebook {self.key!r}")
         if count_cols is None:
             count_cols = [c for c in df.columns if pd.api.types.is_integer_dtype(df[c])]
-        shown = disclosure.suppress_table(df, count_cols, self.k, linked=linked, lang=self.lang)
+        shown = disclosure.suppress_table(df, count_cols, self.k, linked=linked, lang=self.lang, lines=lines, by=by)
         if index:
             shown = shown.reset_index()
         self.tables_.append(name)

@@ -1,0 +1,691 @@
+"""The runner: parameter set → notebooks executed with papermill → one immutable run folder.
+
+:func:`run` validates the parameter set, the data and their fit before any kernel starts, then
+executes the selected notebooks in parallel in the current interpreter's kernel, exports each to
+a code-free HTML report, collects result records and tables, and writes ``manifest.json`` and
+``index.html``. Everything is built in ``outputs/.tmp-<run-id>/`` (dot-prefixed, so a killed run
+never looks finished) and renamed to ``outputs/<run-id>/`` at the end; a run folder is never
+overwritten. One notebook failing does not stop the others: the run is marked failed, the failed
+executed notebook is kept, and :func:`main_run` exits non-zero.
+
+Run folder (see ``docs/developing.md``)::
+
+    <key>.ipynb  <key>.html  index.html  results.json  manifest.json
+    tables/<key>__<name>.csv  tables.xlsx  fragments/<key>.json
+
+Comparison with an earlier run (issue 7): if ``ixl_eval/compare.py`` exists, its
+``compare_runs(prev_dir, new_dir)`` is called with the previous run folder (``compare_to``, or the
+latest earlier complete run of the same parameter set) and the folder being built; it writes its
+own files into ``new_dir`` and returns an HTML fragment (or None) that ``index.html`` shows.
+
+Examples
+--------
+>>> find_notebooks(NOTEBOOKS_DIR)  # doctest: +SKIP
+{'panoramica': PosixPath('.../notebooks/00_panoramica.ipynb'), ...}
+>>> run_id_for(dt.datetime(2024, 5, 2, 9, 30), "default", {"participants.csv": "ab" * 32})
+'20240502-093000_default_c2bd8fa9'
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import hashlib
+import html
+import importlib.util
+import json
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .exceptions import ParamsError
+from .paths import NOTEBOOKS_DIR, OUTPUTS_DIR, PACKAGE_DIR, resolve_data_dir
+
+__all__ = ["run", "main_run", "RunResult", "NotebookRun", "find_notebooks", "run_id_for"]
+
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+_NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+_KERNEL_NAME = "ixl-eval-python"
+
+
+# ------------------------------------------------------------------------------ results
+
+
+@dataclass
+class NotebookRun:
+    """What happened to one notebook: status, timing, error (notebook, cell, message), files."""
+
+    key: str
+    source: str
+    status: str = "pending"  # ok | failed
+    started: str | None = None
+    ended: str | None = None
+    duration_s: float | None = None
+    error: dict | None = None
+    ipynb: str | None = None
+    html: str | None = None
+    fragment: dict | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def as_manifest(self) -> dict:
+        d = asdict(self)
+        d.pop("fragment")
+        return d
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run: its id, folder, status and one :class:`NotebookRun` per notebook."""
+
+    run_id: str
+    run_dir: Path
+    status: str
+    notebooks: tuple[NotebookRun, ...]
+    duration_s: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def failed(self) -> tuple[NotebookRun, ...]:
+        return tuple(n for n in self.notebooks if not n.ok)
+
+    def __repr__(self) -> str:
+        return (f"<RunResult {self.run_id} status={self.status} notebooks={len(self.notebooks)} "
+                f"failed={len(self.failed)} {self.duration_s:.1f}s>")
+
+
+# ---------------------------------------------------------------------------- discovery
+
+
+def find_notebooks(notebooks_dir=None) -> dict:
+    """Notebooks by key (file stem without the ``NN_`` prefix), in prefix order.
+
+    Raises
+    ------
+    ParamsError
+        Two files give the same key.
+    """
+    ndir = Path(notebooks_dir) if notebooks_dir is not None else NOTEBOOKS_DIR
+    out: dict[str, Path] = {}
+    for p in sorted(ndir.glob(_NOTEBOOK_GLOB)):
+        key = p.stem[3:]
+        if key in out:
+            raise ParamsError(f"two notebooks have the key {key!r}: {out[key].name} and {p.name}")
+        out[key] = p
+    return out
+
+
+def run_id_for(started: dt.datetime, name: str, sha256: dict) -> str:
+    """``YYYYmmdd-HHMMSS_<params-name>_<data-hash8>``; the hash covers every data file's digest."""
+    h = hashlib.sha256("\n".join(f"{k} {v}" for k, v in sorted(sha256.items())).encode()).hexdigest()
+    return f"{started:%Y%m%d-%H%M%S}_{name}_{h[:8]}"
+
+
+def _reserve_tmp(outputs: Path, run_id: str) -> tuple[str, Path]:
+    """Create ``.tmp-<id>`` atomically, adding ``-2``, ``-3``... if the id is taken."""
+    outputs.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        rid = run_id if n == 1 else f"{run_id}-{n}"
+        tmp = outputs / f".tmp-{rid}"
+        if (outputs / rid).exists():
+            continue
+        try:
+            tmp.mkdir()
+        except FileExistsError:
+            continue
+        return rid, tmp
+    raise RuntimeError(f"cannot find a free run id for {run_id} in {outputs}")
+
+
+def _latest_run(outputs: Path, name: str, before: str) -> Path | None:
+    """The latest complete earlier run of the same parameter set (for the comparison hook)."""
+    best = None
+    for d in sorted(outputs.glob(f"*_{name}_*")):
+        if d.name.startswith(".") or d.name >= before or not (d / "manifest.json").is_file():
+            continue
+        try:
+            m = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if m.get("params", {}).get("name") == name and m.get("status") == "ok":
+            best = d
+    return best
+
+
+def _skip_slow_iri_checker() -> None:
+    """Keep ``import papermill`` lean: tell jsonschema that ``rfc3987_syntax`` is unavailable.
+
+    nbformat imports jsonschema, whose format module imports ``rfc3987_syntax`` when installed
+    (it comes with jupyterlab); that package compiles ~40 lark grammars at import, 2–5 s here,
+    for ``iri`` format checks that no notebook schema uses (python-jsonschema issue #1428).
+    jsonschema treats the checker as optional, so marking it missing only skips that check.
+    Done only when jsonschema's format module is not loaded yet, and only in this process.
+    """
+    if "jsonschema._format" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------ kernel
+
+
+@contextmanager
+def _kernel(jobs: int):
+    """A throw-away kernelspec running this interpreter, found through ``JUPYTER_PATH``.
+
+    The run never depends on a hand-installed kernelspec: the kernel is always the interpreter
+    (and so the environment) the runner itself runs in.
+    """
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    with tempfile.TemporaryDirectory(prefix="ixl-kernel-") as tmp:
+        kdir = Path(tmp) / "kernels" / _KERNEL_NAME
+        kdir.mkdir(parents=True)
+        spec = {
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": f"ixl-eval ({sys.executable})",
+            "language": "python",
+            "env": {
+                # Parallel kernels share the cores: one BLAS thread pool per core, not per kernel.
+                "OMP_NUM_THREADS": threads,
+                "OPENBLAS_NUM_THREADS": threads,
+                "MKL_NUM_THREADS": threads,
+                # Silences debugpy's "frozen modules" notice on the runner's stderr.
+                "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            },
+        }
+        (kdir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+        (Path(tmp) / "sockets").mkdir()
+        old = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([tmp] + ([old] if old else []))
+        try:
+            yield _KERNEL_NAME, Path(tmp) / "sockets"
+        finally:
+            if old is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = old
+
+
+# ---------------------------------------------------------------------------- HTML export
+
+_PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
+_HIDDEN_TAGS = {_PAPERMILL_ERROR_TAG, "parameters", "injected-parameters", "remove-cell"}
+
+
+def _reader_notebook(nb, lang: str):
+    """Keep what a reader should see: displayed outputs only.
+
+    Dropped: parameter cells, papermill's error banners, stderr streams (warnings, logs), raw
+    Python reprs (``execute_result`` with only ``text/plain``), cells left without output. An
+    error output becomes a plain sentence: tracebacks are for the analyst, in ``<key>.ipynb``.
+    """
+    import nbformat
+
+    cells = []
+    for cell in nb.cells:
+        if _HIDDEN_TAGS.intersection(cell.get("metadata", {}).get("tags", [])) or cell.cell_type == "raw":
+            continue
+        if cell.cell_type == "code":
+            outs = []
+            for o in cell.get("outputs", []):
+                if o.output_type == "stream" and o.get("name") == "stderr":
+                    continue
+                if o.output_type == "execute_result" and set(o.get("data", {})) <= {"text/plain"}:
+                    continue
+                if o.output_type == "error":
+                    msg = (f"Questa parte del rapporto non è stata completata: si è verificato un errore "
+                           f"({o.ename}). I dettagli per chi gestisce l'analisi sono nel notebook eseguito."
+                           if lang == "it" else
+                           f"This part of the report was not completed: an error occurred ({o.ename}). "
+                           "Details for the analyst are in the executed notebook.")
+                    o = nbformat.v4.new_output("display_data", data={
+                        "text/html": f'<div class="ixl-error" role="alert">{html.escape(msg)}</div>'})
+                outs.append(o)
+            if not outs:
+                continue
+            cell.outputs = outs
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def _add_toc(doc: str, lang: str) -> str:
+    """Insert a table of contents of the h2/h3 headings after the title block; title the page."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(doc, "html.parser")
+    main = soup.find("main") or soup.body
+    h1 = main.find("h1")
+    if h1 is not None and soup.title is not None:
+        soup.title.string = h1.get_text(" ", strip=True).removesuffix("¶").strip()
+    heads = main.find_all(["h2", "h3"])
+    if not heads:
+        return str(soup)
+    title = "Indice" if lang == "it" else "Contents"
+    nav = soup.new_tag("nav", attrs={"class": "ixl-toc", "aria-label": title})
+    p = soup.new_tag("p", attrs={"class": "ixl-toc-title"})
+    p.string = title
+    nav.append(p)
+    top = soup.new_tag("ol")
+    nav.append(top)
+    current, seen = None, set()
+    for i, h in enumerate(heads):
+        hid = h.get("id") or f"sezione-{i + 1}"
+        while hid in seen:
+            hid += "-"
+        seen.add(hid)
+        h["id"] = hid
+        li = soup.new_tag("li")
+        a = soup.new_tag("a", href=f"#{hid}")
+        a.string = h.get_text(" ", strip=True).removesuffix("¶").strip()
+        li.append(a)
+        if h.name == "h3" and current is not None:
+            sub = current.find("ol")
+            if sub is None:
+                sub = soup.new_tag("ol")
+                current.append(sub)
+            sub.append(li)
+        else:
+            top.append(li)
+            current = li
+    cell = h1.find_parent(class_="jp-Cell") if h1 is not None else None
+    if cell is not None:
+        cell.insert_after(nav)
+    else:
+        main.insert(0, nav)
+    return str(soup)
+
+
+class _HtmlExport:
+    """Executed notebook → the reader's HTML: no code, no prompts, no stderr, a table of contents.
+
+    One nbconvert exporter for the whole run, built on first use and shared by the worker threads
+    under a lock: building it (imports, templates) costs more than an export, exports are CPU
+    work that threads cannot run in parallel anyway, and a ``jupyter nbconvert`` process per
+    notebook would cost seconds each.
+    """
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self._lock = threading.Lock()
+        self._exporter = None
+        self._css = (TEMPLATES_DIR / "report.css").read_text(encoding="utf-8")
+
+    def _get_exporter(self):
+        if self._exporter is None:
+            from nbconvert import HTMLExporter
+
+            self._exporter = HTMLExporter(
+                template_name="lab",
+                template_file="ixl_report.html.j2",
+                extra_template_paths=[str(TEMPLATES_DIR)],
+                exclude_input=True,
+                exclude_input_prompt=True,
+                exclude_output_prompt=True,
+                language_code=self.lang,
+            )
+        return self._exporter
+
+    def export(self, ipynb) -> str:
+        import nbformat
+
+        nb = _reader_notebook(nbformat.read(str(ipynb), as_version=4), self.lang)
+        with self._lock:
+            body, _ = self._get_exporter().from_notebook_node(nb, resources={"ixl_css": self._css})
+        return _add_toc(body, self.lang)
+
+
+# ----------------------------------------------------------------------------- execution
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().astimezone().replace(microsecond=0)
+
+
+class _Progress:
+    """One line per notebook event, safe across worker threads."""
+
+    def __init__(self, total: int, stream=None):
+        self.total, self.done, self.stream = total, 0, stream or sys.stdout
+        self._lock = threading.Lock()
+
+    def say(self, text: str) -> None:
+        with self._lock:
+            print(text, file=self.stream, flush=True)
+
+    def started(self, key: str) -> None:
+        self.say(f"  {key:<28} running")
+
+    def finished(self, nr: NotebookRun) -> None:
+        with self._lock:
+            self.done += 1
+            done = self.done
+        if nr.ok:
+            self.say(f"[{done}/{self.total}] {nr.key:<24} ok      {nr.duration_s:6.1f} s")
+        else:
+            e = nr.error or {}
+            self.say(f"[{done}/{self.total}] {nr.key:<24} FAILED  {nr.duration_s or 0:6.1f} s  "
+                     f"cell {e.get('execution_count')}: {e.get('ename')}: {_short(e.get('evalue'), 120)}")
+
+
+def _short(s, n: int) -> str:
+    s = " ".join(str(s or "").split())
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _execute(key: str, source: Path, run_dir: Path, parameters: dict, kernel: tuple,
+             exporter, progress: _Progress) -> NotebookRun:
+    """Execute one notebook into the run folder, then export its HTML (in the same worker)."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+    from traitlets.config import Config
+
+    kernel_name, sockets = kernel
+    # Local (IPC) sockets, not TCP: nothing listens on the network and parallel kernels cannot
+    # race for ports. The socket path is absolute and per notebook (the kernel runs elsewhere).
+    config = Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / key)}})
+
+    nr = NotebookRun(key, source.name, ipynb=f"{key}.ipynb")
+    out = run_dir / nr.ipynb
+    start = _now()
+    t0 = time.perf_counter()
+    nr.started = start.isoformat()
+    progress.started(key)
+    try:
+        pm.execute_notebook(
+            str(source),
+            str(out),
+            parameters=parameters,
+            kernel_name=kernel_name,
+            progress_bar=False,
+            start_timeout=180,
+            # The kernel's working directory is the notebooks folder, set per client (papermill's
+            # own `cwd` would chdir the whole process, which races between worker threads).
+            resources={"metadata": {"path": str(source.parent)}},
+            config=config,
+        )
+        nr.status = "ok"
+    except PapermillExecutionError as e:
+        nr.status = "failed"
+        first = next((ln for ln in str(e.source).splitlines() if ln.strip()), "")
+        nr.error = {"stage": "execute", "cell_index": e.cell_index, "execution_count": e.exec_count,
+                    "cell_source": _short(first, 200), "ename": e.ename, "evalue": _short(e.evalue, 500)}
+    except Exception as e:  # a dead kernel, a timeout, an unreadable notebook: still one notebook's failure
+        nr.status = "failed"
+        nr.error = {"stage": "execute", "cell_index": None, "execution_count": None, "cell_source": "",
+                    "ename": type(e).__name__, "evalue": _short(e, 500)}
+    nr.duration_s = round(time.perf_counter() - t0, 2)
+    nr.ended = _now().isoformat()
+    if not out.is_file():
+        nr.ipynb = None
+    else:
+        try:
+            (run_dir / f"{key}.html").write_text(exporter.export(out), encoding="utf-8")
+            nr.html = f"{key}.html"
+        except Exception as e:  # the notebook ran; only its report could not be written
+            nr.status = "failed"
+            nr.error = nr.error or {"stage": "html", "cell_index": None, "execution_count": None,
+                                    "cell_source": "", "ename": type(e).__name__, "evalue": _short(e, 500)}
+    frag = run_dir / "fragments" / f"{key}.json"
+    if frag.is_file():
+        try:
+            nr.fragment = json.loads(frag.read_text(encoding="utf-8"))
+        except ValueError as e:
+            nr.status = "failed"
+            nr.error = nr.error or {"stage": "fragment", "cell_index": None, "execution_count": None,
+                                    "cell_source": "", "ename": "BadFragment", "evalue": _short(e, 300)}
+    elif nr.ok:
+        nr.status = "failed"
+        nr.error = {"stage": "fragment", "cell_index": None, "execution_count": None, "cell_source": "",
+                    "ename": "MissingFragment",
+                    "evalue": f"the notebook did not call rep.finish(): no fragments/{key}.json"}
+    progress.finished(nr)
+    return nr
+
+
+# --------------------------------------------------------------------------- collection
+
+
+def _write_xlsx(run_dir: Path) -> str | None:
+    """All ``tables/*.csv`` into ``tables.xlsx``: one sheet per table, plus an index sheet."""
+    import pandas as pd
+
+    csvs = sorted((run_dir / "tables").glob("*.csv"))
+    if not csvs:
+        return None
+    used: set[str] = {"indice"}
+    index_rows = []
+    with pd.ExcelWriter(run_dir / "tables.xlsx", engine="openpyxl") as xw:
+        frames = []
+        for p in csvs:
+            sheet = re.sub(r"[\[\]:*?/\\]", "_", p.stem)[:31]  # Excel: ≤ 31 chars, no []:*?/\
+            n = 2
+            while sheet.lower() in used:
+                suffix = f"~{n}"
+                sheet = sheet[: 31 - len(suffix)] + suffix
+                n += 1
+            used.add(sheet.lower())
+            frames.append((sheet, pd.read_csv(p, dtype=str, keep_default_na=False)))
+            index_rows.append({"foglio": sheet, "tabella": p.stem, "file": f"tables/{p.name}"})
+        pd.DataFrame(index_rows).to_excel(xw, sheet_name="indice", index=False)
+        for sheet, df in frames:
+            # Numbers back to numbers where the whole column is numeric; "<10" cells stay text.
+            for c in df.columns:
+                num = pd.to_numeric(df[c], errors="coerce")
+                if num.notna().sum() == (df[c] != "").sum() and (df[c] != "").any():
+                    df[c] = num
+            df.to_excel(xw, sheet_name=sheet, index=False)
+    return "tables.xlsx"
+
+
+def _compare(prev: Path | None, new_dir: Path) -> dict | None:
+    """Call ``ixl_eval.compare.compare_runs`` when that module exists (issue 7); else nothing."""
+    if prev is None or importlib.util.find_spec("ixl_eval.compare") is None:
+        return None
+    from . import compare  # type: ignore[attr-defined]
+
+    try:
+        fragment = compare.compare_runs(Path(prev), new_dir)
+        return {"previous_run": Path(prev).name, "html": fragment if isinstance(fragment, str) else None,
+                "error": None}
+    except Exception as e:  # the comparison is an extra: its failure is shown, the run stands
+        return {"previous_run": Path(prev).name, "html": None, "error": f"{type(e).__name__}: {_short(e, 300)}"}
+
+
+def _render_index(manifest: dict, runs, comparison, xlsx, tables, n_records: int, lang: str) -> str:
+    import jinja2
+
+    def t(it, en):
+        return it if lang == "it" else en
+
+    def num(x):
+        s = f"{x or 0:.1f}"
+        return s.replace(".", ",") if lang == "it" else s
+
+    def date(iso):
+        d = dt.date.fromisoformat(str(iso))
+        return f"{d:%d/%m/%Y}" if lang == "it" else d.isoformat()
+
+    def when(iso):
+        t = dt.datetime.fromisoformat(str(iso))
+        return f"{t:%d/%m/%Y %H:%M:%S}" if lang == "it" else f"{t:%Y-%m-%d %H:%M:%S}"
+
+    def title(r):
+        f = r.fragment or {}
+        return f.get(f"title_{lang}") or f.get("title_it") or r.key
+
+    ctx = dict(m=manifest, runs=runs, failed=[r for r in runs if not r.ok], comparison=comparison, xlsx=xlsx,
+               tables=tables, n_records=n_records, lang=lang, t=t, num=num, date=date, when=when, title=title,
+               css=(TEMPLATES_DIR / "report.css").read_text(encoding="utf-8"))
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+                             autoescape=True, keep_trailing_newline=True)
+    return env.get_template("run_index.html.j2").render(**ctx)
+
+
+# ----------------------------------------------------------------------------------- run
+
+
+def run(params_path, data_dir=None, jobs=None, outputs_dir=None, compare_to=None, compare=True, *,
+        notebooks_dir=None, stream=None) -> RunResult:
+    """Run a parameter set: validate, execute notebooks in parallel, write ``outputs/<run-id>/``.
+
+    Parameters
+    ----------
+    params_path : path-like
+        The parameter-set YAML.
+    data_dir : path-like, optional
+        Data directory (relative to the current directory); overrides the set's ``data_dir``.
+    jobs : int, optional
+        Notebooks executed at once; default the number of CPU cores.
+    outputs_dir : path-like, optional
+        Where run folders go; default ``outputs/`` in the repository.
+    compare_to : path-like, optional
+        An earlier run folder to compare with; default the latest earlier complete run of the
+        same parameter set. Used only if ``ixl_eval.compare`` exists.
+    compare : bool
+        False skips the comparison.
+    notebooks_dir : path-like, optional
+        Where the notebooks are (tests); default ``notebooks/``.
+    stream : file, optional
+        Progress output; default stdout.
+
+    Returns
+    -------
+    RunResult
+        ``status`` is ``"failed"`` when any notebook failed; the folder is complete either way.
+
+    Raises
+    ------
+    ParamsError
+        Invalid parameter set, unfit for the data, or a selected notebook has no file. No kernel
+        has started.
+    DataLoadError, DataValidationError
+        The data cannot be read or break the contract.
+    """
+    from .dataset import load_dataset
+    from .params import check_against_data, load_params, notebook_parameters
+    from .provenance import code_version, package_versions
+    from .compare import rows_by_quarter
+    from .results import merge_records, write_results
+
+    t_start = time.perf_counter()
+    started = _now()
+    _skip_slow_iri_checker()
+    pset = load_params(params_path)
+    ddir = Path(data_dir).expanduser().resolve() if data_dir is not None else resolve_data_dir(pset.data_dir)
+    ds = load_dataset(ddir)
+    problems = check_against_data(pset, ds)
+    if problems:
+        raise ParamsError(f"{params_path}: does not fit the data in {ddir}\n" + "\n".join(f"  {p}" for p in problems),
+                          problems)
+    available = find_notebooks(notebooks_dir)
+    missing = [k for k in pset.selected() if k not in available]
+    if missing:
+        raise ParamsError(f"{params_path}: no notebook file for {missing} in {notebooks_dir or NOTEBOOKS_DIR}")
+    keys = [k for k in available if k in pset.selected()]  # prefix order
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(keys)))
+    outputs = Path(outputs_dir).expanduser().resolve() if outputs_dir is not None else OUTPUTS_DIR
+    run_id, tmp = _reserve_tmp(outputs, run_id_for(started, pset.name, ds.sha256))
+    (tmp / "tables").mkdir()
+    (tmp / "fragments").mkdir()
+
+    t_prepared = time.perf_counter()
+    progress = _Progress(len(keys), stream)
+    progress.say(f"ixl-eval run {run_id}: {len(keys)} notebook(s), {jobs} at a time, data {ddir}")
+    exporter = _HtmlExport(lang=pset.lang)
+    with _kernel(jobs) as kernel, cf.ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [
+            pool.submit(_execute, k, available[k], tmp,
+                        notebook_parameters(pset, k, data_dir=ddir, output_dir=tmp), kernel, exporter, progress)
+            for k in keys
+        ]
+        runs = [f.result() for f in futures]
+    t_executed = time.perf_counter()
+
+    records = merge_records(n.fragment["records"] for n in runs if n.fragment)
+    write_results(records, tmp / "results.json")
+    xlsx = _write_xlsx(tmp)
+    prev = None
+    if compare:
+        prev = Path(compare_to).expanduser().resolve() if compare_to is not None else _latest_run(
+            outputs, pset.name, run_id)
+    comparison = None  # compared below, once manifest.json exists: compare_runs reads it
+    status = "ok" if all(n.ok for n in runs) else "failed"
+    ended = _now()
+    duration = round(time.perf_counter() - t_start, 2)
+    cv = code_version()
+    manifest = {
+        "run_id": run_id,
+        "status": status,
+        "started": started.isoformat(),
+        "ended": ended.isoformat(),
+        "duration_s": duration,
+        # where the time went: validation before any kernel, the notebooks, collecting outputs
+        "phases_s": {"prepare": round(t_prepared - t_start, 2), "notebooks": round(t_executed - t_prepared, 2),
+                     "collect": round(time.perf_counter() - t_executed, 2)},
+        "jobs": jobs,
+        "params_file": str(Path(params_path).resolve()),
+        "params": pset.resolved(),
+        "cutoff_used": str(pset.cutoff or ds.extracted_on),
+        "data": {
+            "dir": str(ddir),
+            "source": ds.source,
+            "synthetic": ds.is_synthetic,
+            "extracted_on": str(ds.extracted_on),
+            "sha256": dict(sorted(ds.sha256.items())),
+            "rows": {t: len(ds.table(t)) for t in ("participants", "interviews", "programmes", "placements")},
+            # per table and quarter: lets a later run compare counts even if this extract is gone
+            "rows_by_quarter": rows_by_quarter(ds),
+            "warnings": len(ds.warnings),
+        },
+        "code": cv,
+        "python": sys.version.split()[0],
+        "platform": sys.platform,
+        "packages": package_versions(),
+        "notebooks": [n.as_manifest() for n in runs],
+        "comparison": None if comparison is None else {k: v for k, v in comparison.items() if k != "html"},
+    }
+    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    if compare and prev is not None:
+        comparison = _compare(prev, tmp)
+        manifest["comparison"] = None if comparison is None else {k: v for k, v in comparison.items() if k != "html"}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (tmp / "index.html").write_text(
+        _render_index(manifest, runs, comparison, xlsx, sorted(p.name for p in (tmp / "tables").glob("*.csv")),
+                      len(records), pset.lang),
+        encoding="utf-8",
+    )
+    final = outputs / run_id
+    try:
+        tmp.rename(final)
+    except OSError:  # another process took the name meanwhile: never overwrite, pick a new one
+        run_id, spare = _reserve_tmp(outputs, run_id + "-r")
+        spare.rmdir()
+        final = outputs / run_id
+        tmp.rename(final)
+    return RunResult(run_id, final, status, tuple(runs), duration)
+
+
+def main_run(params, data_dir=None, jobs=None, outputs_dir=None, compare_to=None, compare=True) -> int:
+    """``ixl-eval run``: run and print where the reports are; 0 if every notebook succeeded, else 5."""
+    from .exceptions import RunError
+
+    res = run(params, data_dir=data_dir, jobs=jobs, outputs_dir=outputs_dir, compare_to=compare_to, compare=compare)
+    index = res.run_dir / "index.html"
+    if res.ok:
+        print(f"run {res.run_id} ok in {res.duration_s:.1f} s: {index}")
+        return 0
+    names = ", ".join(n.key for n in res.failed)
+    print(f"run {res.run_id} FAILED ({names}) in {res.duration_s:.1f} s; see {index}", file=sys.stderr)
+    return RunError.exit_code

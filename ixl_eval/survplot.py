@@ -1,0 +1,252 @@
+"""Figures of survival analyses: curves with number-at-risk tables, competing risks, forest plots.
+
+Every number of people drawn on a figure (the number-at-risk table) passes through
+:func:`ixl_eval.disclosure.format_count`. Curves of groups smaller than the disclosure threshold
+should not be passed in (callers filter them: a curve of five people shows each one's timing).
+Labels are Italian or English; colours come from :data:`ixl_eval.present.PALETTE`.
+
+Examples
+--------
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> from ixl_eval.survival import KaplanMeier
+>>> km = KaplanMeier(label="tutti").fit([10, 20, 20, 40, 60, 90] * 5, [1, 1, 0, 1, 0, 1] * 5)
+>>> fig = plot_km({"tutti": km}, k=10, lang="it", risk_times=[0, 30, 75])
+>>> [t.get_text() for t in fig.axes[1].texts][:3]
+['30', '15', '<10']
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .disclosure import format_count
+from .present import PALETTE
+
+__all__ = ["plot_km", "plot_cif_vs_km", "plot_forest", "plot_schoenfeld"]
+
+
+def _step_xy(table, col, xmax):
+    t = np.concatenate([[0.0], table["time"].to_numpy()])
+    y = np.concatenate([[1.0], table[col].to_numpy()])
+    keep = t <= xmax
+    t, y = t[keep], y[keep]
+    return np.append(t, xmax), np.append(y, y[-1])
+
+
+def _day_ticks(xmax: float):
+    for step in (30, 90, 180, 365, 730):
+        if xmax / step <= 8:
+            return np.arange(0, xmax + 1, step)
+    return np.linspace(0, xmax, 6).round()
+
+
+def plot_km(fits: dict, *, k: int, lang: str = "it", cumulative: bool = True, risk_times=None,
+            xmax: float | None = None, labels: dict | None = None, title: str = "",
+            xlabel: str | None = None, ylabel: str | None = None):
+    """Kaplan–Meier curves by group with confidence bands, censor marks and a number-at-risk table.
+
+    Parameters
+    ----------
+    fits : dict
+        ``{group: KaplanMeier}`` in the order to draw.
+    k : int
+        Disclosure threshold for the number-at-risk table.
+    cumulative : bool
+        Draw 1 − KM (share who had the event) rather than KM.
+    risk_times : sequence of float, optional
+        Times of the number-at-risk columns (default: the x ticks).
+    xmax : float, optional
+        Right end of the time axis (default: the longest follow-up).
+    labels : dict, optional
+        ``{group: legend text}``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    labels = labels or {}
+    if xmax is None:
+        xmax = max(float(km.table_["time"].max()) for km in fits.values())
+    ticks = _day_ticks(xmax)
+    risk_times = ticks if risk_times is None else [x for x in risk_times if x <= xmax]
+    n_groups = len(fits)
+    fig = plt.figure(figsize=(9.0, 5.2 + 0.32 * n_groups))
+    gs = fig.add_gridspec(2, 1, height_ratios=[5.2, 0.45 + 0.32 * n_groups], hspace=0.08)
+    ax = fig.add_subplot(gs[0])
+    axt = fig.add_subplot(gs[1], sharex=ax)
+    for i, (g, km) in enumerate(fits.items()):
+        colour = PALETTE[i % len(PALETTE)]
+        tab = km.table_
+        x, s = _step_xy(tab, "survival", xmax)
+        _, lo = _step_xy(tab.fillna({"lower": 0.0}), "lower", xmax)
+        _, hi = _step_xy(tab.fillna({"upper": 1.0}), "upper", xmax)
+        if cumulative:
+            s, lo, hi = 1 - s, 1 - hi, 1 - lo
+        ax.step(x, s, where="post", color=colour, lw=2, label=labels.get(g, str(g)))
+        ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.18, lw=0)
+        cens = tab.loc[(tab["n_censor_count"] > 0) & (tab["time"] <= xmax)]
+        if len(cens):
+            y = cens["survival"].to_numpy()
+            ax.plot(cens["time"], 1 - y if cumulative else y, ls="none", marker="|", ms=6, mew=1, color=colour,
+                    alpha=0.7)
+        counts = km.at_risk(risk_times)
+        for x_, n in zip(risk_times, counts):
+            axt.text(x_, n_groups - 1 - i, format_count(int(n), k, lang), ha="center", va="center", fontsize=9,
+                     color=colour)
+    ax.set_xlim(0, xmax * 1.02)
+    ax.set_ylim(0, 1)
+    ax.set_xticks(ticks)
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))
+    if ylabel is None:
+        ylabel = (("Quota con inserimento" if lang == "it" else "Share placed") if cumulative
+                  else ("Quota ancora senza inserimento" if lang == "it" else "Share not yet placed"))
+    ax.set_ylabel(ylabel)
+    ax.tick_params(labelbottom=False)
+    if title:
+        ax.set_title(title, loc="left")
+    if n_groups > 1 or any(labels.values()):
+        ax.legend(loc="upper left" if cumulative else "upper right")
+    axt.set_ylim(-0.6, n_groups - 0.4)
+    axt.set_yticks(range(n_groups))
+    axt.set_yticklabels([labels.get(g, str(g)) for g in reversed(list(fits))], fontsize=9)
+    axt.set_xticks(ticks)
+    axt.grid(False)
+    for side in ("left", "right", "top"):
+        axt.spines[side].set_visible(False)
+    axt.set_xlabel(xlabel or ("Giorni dall'iscrizione" if lang == "it" else "Days since enrolment"))
+    axt.set_title("Persone ancora seguite (a rischio)" if lang == "it" else "People still followed (at risk)",
+                  loc="left", fontsize=9, fontweight="normal")
+    return fig
+
+
+def plot_cif_vs_km(aj, km, *, lang: str = "it", xmax: float | None = None, cause: int = 1,
+                   other_cause: int | None = 2, title: str = "", xlabel: str | None = None):
+    """Cumulative incidence (Aalen–Johansen) beside 1 − Kaplan–Meier for the same event.
+
+    1 − KM treats the competing event (withdrawal) as if those people could still be placed
+    later; the Aalen–Johansen curve counts them as never placed. The gap between the two is
+    what withdrawals cost.
+    """
+    import matplotlib.pyplot as plt
+
+    if xmax is None:
+        xmax = float(aj.table_["time"].max())
+    fig, ax = plt.subplots(figsize=(9.0, 5.0))
+    tab = km.table_
+    x, s = _step_xy(tab, "survival", xmax)
+    _, lo = _step_xy(tab.fillna({"lower": 0.0}), "lower", xmax)
+    _, hi = _step_xy(tab.fillna({"upper": 1.0}), "upper", xmax)
+    ax.step(x, 1 - s, where="post", color=PALETTE[1], lw=2, ls="--",
+            label="1 − Kaplan–Meier (" + ("se nessuno uscisse" if lang == "it" else "if nobody withdrew") + ")")
+    ax.fill_between(x, 1 - hi, 1 - lo, step="post", color=PALETTE[1], alpha=0.15, lw=0)
+    at = aj.table_
+    t = np.concatenate([[0.0], at["time"].to_numpy()])
+    keep = t <= xmax
+    for c, colour, lab in ((cause, PALETTE[0], ("Inserimento (incidenza cumulata)", "Placement (cumulative incidence)")),
+                           (other_cause, "#777777", ("Uscita senza lavoro", "Withdrawal without a job"))):
+        if c is None:
+            continue
+        f = np.concatenate([[0.0], at[f"cif_{c}"].to_numpy()])[keep]
+        flo = np.concatenate([[0.0], at[f"lower_{c}"].fillna(0).to_numpy()])[keep]
+        fhi = np.concatenate([[0.0], at[f"upper_{c}"].fillna(0).to_numpy()])[keep]
+        xx = np.append(t[keep], xmax)
+        ax.step(xx, np.append(f, f[-1]), where="post", color=colour, lw=2, label=lab[0] if lang == "it" else lab[1])
+        ax.fill_between(xx, np.append(flo, flo[-1]), np.append(fhi, fhi[-1]), step="post", color=colour,
+                        alpha=0.18, lw=0)
+    ax.set_xlim(0, xmax * 1.02)
+    ax.set_ylim(0, 1)
+    ax.set_xticks(_day_ticks(xmax))
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))
+    ax.set_ylabel("Quota delle persone iscritte" if lang == "it" else "Share of people enrolled")
+    ax.set_xlabel(xlabel or ("Giorni dall'iscrizione" if lang == "it" else "Days since enrolment"))
+    if title:
+        ax.set_title(title, loc="left")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def plot_forest(hr_table, *, lang: str = "it", labels: dict | None = None, title: str = ""):
+    """Forest plot of hazard ratios with intervals (log scale), one row per level.
+
+    Parameters
+    ----------
+    hr_table : DataFrame
+        :attr:`ixl_eval.survival.CoxModel.hr_table_` (or a subset, e.g. levels of groups large
+        enough to show).
+    labels : dict, optional
+        ``{term: text}`` for the rows (default: the term).
+    """
+    import matplotlib.pyplot as plt
+
+    labels = labels or {}
+    tab = hr_table.reset_index(drop=True)
+    n = len(tab)
+    fig, ax = plt.subplots(figsize=(9.0, 1.2 + 0.42 * n))
+    y = np.arange(n)[::-1]
+    colours = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(dict.fromkeys(tab["covariate"]))}
+    for yi, (_, r) in zip(y, tab.iterrows()):
+        c = colours[r["covariate"]]
+        ax.plot([r["lower"], r["upper"]], [yi, yi], color=c, lw=2)
+        ax.plot([r["hr"]], [yi], marker="s", color=c, ms=7)
+    ax.axvline(1.0, color="#444444", lw=1, ls="--")
+    ax.set_xscale("log")
+    lo = min(float(tab["lower"].min()), 0.8)
+    hi = max(float(tab["upper"].max()), 1.25)
+    ax.set_xlim(lo / 1.1, hi * 1.1)
+    ticks = [t for t in (0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 3, 4) if lo / 1.1 <= t <= hi * 1.1]
+    ax.set_xticks(ticks)
+    dec = "," if lang == "it" else "."
+    ax.set_xticklabels([f"{t:g}".replace(".", dec) for t in ticks])
+    ax.minorticks_off()
+    ax.set_yticks(y)
+    ax.set_yticklabels([labels.get(t, t) for t in tab["term"]])
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel("Rapporto tra i ritmi di inserimento (HR, scala logaritmica): >1 più veloce, <1 più lento"
+                  if lang == "it" else "Hazard ratio of placement (log scale): >1 faster, <1 slower")
+    if title:
+        ax.set_title(title, loc="left")
+    return fig
+
+
+def plot_schoenfeld(cox, *, terms=None, lang: str = "it", bins: int = 20, labels: dict | None = None,
+                    title: str = ""):
+    """Scaled Schoenfeld residuals against time, binned: a flat line means a constant effect.
+
+    Events are grouped into ``bins`` groups of equal size by time; each point is the group mean
+    of the scaled residual (an estimate of the log hazard ratio at that time) with a 95% band
+    from the within-group spread. The dashed line is the model's constant estimate. Binning
+    keeps the plot readable (and free of individual points) at any size.
+    """
+    import matplotlib.pyplot as plt
+
+    labels = labels or {}
+    res = cox.scaled_schoenfeld()
+    terms = list(terms or cox.design_)
+    ncol = min(3, len(terms))
+    nrow = int(np.ceil(len(terms) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol, 2.6 * nrow), squeeze=False, sharex=True)
+    edges = np.unique(np.quantile(res["time"], np.linspace(0, 1, bins + 1)))
+    b = np.clip(np.searchsorted(edges, res["time"], side="right") - 1, 0, len(edges) - 2)
+    mid = np.array([res["time"][b == i].median() for i in range(len(edges) - 1)])
+    for ax, term in zip(axes.flat, terms):
+        v = res[term].to_numpy()
+        m = np.array([v[b == i].mean() for i in range(len(edges) - 1)])
+        se = np.array([v[b == i].std(ddof=1) / np.sqrt(max((b == i).sum(), 1)) for i in range(len(edges) - 1)])
+        ax.plot(mid, m, marker="o", ms=3, color=PALETTE[0])
+        ax.fill_between(mid, m - 1.96 * se, m + 1.96 * se, color=PALETTE[0], alpha=0.2, lw=0)
+        ax.axhline(float(cox.params_[term]), color="#444444", ls="--", lw=1)
+        ax.set_title(labels.get(term, term), fontsize=10, loc="left")
+        ax.tick_params(labelsize=8)
+    for ax in list(axes.flat)[len(terms):]:
+        ax.set_visible(False)
+    fig.supxlabel("Giorni (tempo dell'evento)" if lang == "it" else "Days (time of the event)", fontsize=10)
+    fig.supylabel("Effetto stimato (log HR) nel tempo" if lang == "it" else "Estimated effect (log HR) over time",
+                  fontsize=10)
+    if title:
+        fig.suptitle(title, x=0.01, ha="left", fontsize=12, fontweight="bold")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,171 @@
+"""ixl_eval.ips: the funnel, the design (no immortal time, nobody lost) and recovery of the truth.
+
+The recovery test runs the whole design on the calibrated synthetic data, whose ``truth.json``
+holds the true IPS effect (log hazard ratio of placement from the IPS start) and the confounded
+IPS offer model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from ixl_eval import ips
+from ixl_eval.dataset import load_dataset
+from ixl_eval.paths import PUBLISHED_FIGURES
+
+COVS = ["gender", "age_band", "citizenship_group", "education", "enrolment_year", "months_since_enrolment"]
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory):
+    from ixl_eval.synth import write
+
+    out = tmp_path_factory.mktemp("ips-synth")
+    write(out, seed=20240430, scale=1.0)
+    return load_dataset(out), json.loads((out / "truth.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def start_effect(synth):
+    ds, _ = synth
+    frame = ips.ips_frame(ds, contrast="start", seed=7)
+    return frame, ips.estimate_effect(frame, COVS, headline="hazard_ratio")
+
+
+# ------------------------------------------------------------------------------ funnel
+def test_funnel_on_synthetic_data_matches_the_report_and_a_direct_count(synth):
+    ds, _ = synth
+    fig = yaml.safe_load(PUBLISHED_FIGURES.read_text())["ips"]
+    tot = ips.ips_funnel(ds).iloc[-1]
+    assert (tot["offered"], tot["declined"], tot["taken_in_charge"]) == (
+        fig["offered"], fig["declined"], fig["taken_in_charge"])
+    # employed during IPS and contracts: recount independently, person by person
+    pr = ds.programmes
+    first = pr[pr["programme"] == "ips"].sort_values("offered_on").groupby("participant_id").first()
+    employed, contracts = 0, 0
+    for pid, r in first[first["started_on"].notna()].iterrows():
+        end = r["ended_on"] if pd.notna(r["ended_on"]) else ds.cutoff
+        s = ds.placements.loc[ds.placements["participant_id"] == pid, "started_on"]
+        k = int(((s >= r["started_on"]) & (s <= end)).sum())
+        employed += k > 0
+        contracts += k
+    assert (tot["employed_during_ips"], tot["contracts_signed"]) == (employed, contracts)
+    # and the calibrated generator reproduces the report's 94 people and 226 contracts (tolerance)
+    assert abs(employed - fig["found_work_during_ips"]["persons"]) <= 5
+    assert abs(contracts - fig["contracts_signed"]) <= 0.1 * fig["contracts_signed"]
+    assert tot["share_employed"] == pytest.approx(employed / fig["taken_in_charge"])
+    by_year = ips.ips_funnel(ds).iloc[:-1]
+    assert by_year["offered"].sum() == tot["offered"]
+
+
+def test_funnel_toy_example():
+    f = ips.ips_funnel(ips._toy_ips_dataset(), by=None, lang="en")
+    assert f.iloc[0].to_dict() | {"share_employed": None} == {
+        "period": "Total", "offered": 3, "declined": 1, "accepted_not_started": 0, "taken_in_charge": 2,
+        "employed_during_ips": 1, "share_employed": None, "contracts_signed": 2, "contracts_per_employed": 2.0}
+
+
+# ------------------------------------------------------------------------------ design
+def test_design_has_no_immortal_time_and_loses_nobody(synth):
+    ds, _ = synth
+    frame = ips.ips_frame(ds, contrast="offer", seed=3)
+    part = ds.participants.set_index("participant_id")
+    enrolled = frame["participant_id"].map(part["enrolled_on"])
+    days = (frame["t0"] - enrolled).dt.days
+    assert (days == frame["days_since_enrolment"]).all()
+    treated = frame[frame["treated"] == 1]
+    comp = frame[frame["treated"] == 0]
+    # comparators' times since enrolment are drawn from the treated people's
+    first = ips.first_ips(ds)
+    d_treated = set((first["offered_on"] - part.loc[first.index, "enrolled_on"]).dt.days)
+    assert set(comp["days_since_enrolment"]) <= d_treated
+    # treated index date is the offer; comparators never offered
+    assert (treated["t0"].to_numpy() == first.loc[treated["participant_id"], "offered_on"].to_numpy()).all()
+    assert not comp["participant_id"].isin(first.index).any()
+    # nobody in either arm was placed or had left before the index date
+    pl = ds.placements.merge(frame[["participant_id", "t0"]], on="participant_id")
+    assert not (pl["started_on"] < pl["t0"]).any()
+    wd = frame["participant_id"].map(part["withdrawn_on"])
+    assert not (wd < frame["t0"]).any()
+    # follow-up starts at the index date: no time before it is counted
+    assert (frame["time"] >= 0).all() and (frame["exposure_days"] >= 1).all()
+    # every candidate is either analysed or excluded for a counted reason
+    for g, t in (("treated", 1), ("comparison", 0)):
+        n_in = int((frame["treated"] == t).sum())
+        assert frame.attrs["n_candidates"][g] == n_in + sum(frame.attrs["excluded"][g].values())
+    # same seed, same frame; another seed, other comparator dates
+    again = ips.ips_frame(ds, contrast="offer", seed=3)
+    pd.testing.assert_frame_equal(frame, again)
+    other = ips.ips_frame(ds, contrast="offer", seed=4)
+    assert not other["t0"].equals(frame["t0"])
+
+
+def test_start_contrast_leaves_out_decliners_counted(synth):
+    ds, _ = synth
+    frame = ips.ips_frame(ds, contrast="start", seed=3)
+    first = ips.first_ips(ds)
+    declined = first.index[first["decision"] == "declined"]
+    assert not frame["participant_id"].isin(declined).any()
+    assert frame.attrs["excluded"]["treated"]["declined_offer"] == len(declined)
+    t = ips.exclusion_table(frame, "it")
+    assert t.loc[(t["gruppo"] == "IPS") & (t["voce"] == "Persone analizzate"), "n"].item() == (frame["treated"] == 1).sum()
+
+
+# ------------------------------------------------------------------------------ recovery
+def test_recovers_the_true_ips_effect_while_the_naive_comparison_is_biased(synth, start_effect):
+    _, truth = synth
+    frame, eff = start_effect
+    true_hr = math.exp(truth["ips_log_hr"])
+    # the generator offers IPS more often to groups with lower placement hazards: naive biased down
+    offer = truth["model"]["ips"]["offer_log_odds"]
+    hazard = truth["model"]["first_placement"]["cox_log_hr"]
+    shared = [k for k in offer if k in hazard]
+    assert np.corrcoef([offer[k] for k in shared], [hazard[k] for k in shared])[0, 1] < 0
+    iptw, naive = eff.get("hazard_ratio", "iptw"), eff.get("hazard_ratio", "naive")
+    assert iptw["ci_low"] <= true_hr <= iptw["ci_high"]
+    # adjusting moves the estimate up, as the confounding implies (the raw comparison understates
+    # IPS); how far the raw estimate lands from the truth in one draw also depends on chance
+    assert naive["estimate"] < iptw["estimate"]
+    assert eff.get("placed_12m", "naive")["estimate"] < eff.get("placed_12m", "iptw")["estimate"]
+    assert eff.conclusive("iptw") and not eff.conclusive("naive")
+    # weighting balanced every covariate, which were unbalanced before
+    assert (eff.balance_iptw["smd_after"].abs() < 0.1).all()
+    assert (eff.balance_iptw["smd_before"].abs() >= 0.1).any()
+    # share placed within 12 months: higher with IPS, and the E-value is reported
+    assert eff.get("placed_12m", "iptw")["estimate"] > 0
+    assert eff.evalue is not None and eff.evalue.point > 1
+
+
+def test_gates_make_the_result_inconclusive_in_plain_words(start_effect):
+    frame, _ = start_effect
+    few = ips.estimate_effect(frame, COVS, min_per_arm=10_000)
+    assert few.verdict["iptw"] == (False, ["too_few"]) and few.evalue is None
+    text = ips.describe_effect(few, "it")[0]
+    assert "non è conclusivo" in text and "meno di 10000 persone" in text
+    strict = ips.estimate_effect(frame, COVS, balance_threshold=1e-12)
+    assert "not_balanced" in strict.verdict["iptw"][1]
+    assert "inconclusive" in ips.describe_effect(strict, "en")[0]
+
+
+def test_sentences_and_tables_show_no_small_counts(start_effect):
+    _, eff = start_effect
+    s = ips.describe_effect(eff, "it", k=10_000)
+    assert "<10000 persone IPS" in s[1]
+    tab = ips.estimates_table(eff, "it")
+    assert tab["persone IPS"].dtype.kind == "i"  # integers: Report.table suppresses them
+    assert not tab["stima (IC 95%)"].str.contains(r"\(-0;|; -0\)").any()
+    assert len(ips.balance_display(eff, "en")) == len(eff.balance_iptw)
+
+
+def test_unknown_covariate_and_headline_are_rejected(start_effect):
+    frame, _ = start_effect
+    with pytest.raises(ValueError, match="unknown covariate"):
+        ips.estimate_effect(frame, ["shoe_size"])
+    with pytest.raises(ValueError, match="headline"):
+        ips.estimate_effect(frame, COVS, headline="happiness")
