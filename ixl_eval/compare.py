@@ -610,6 +610,32 @@ def _count_unit(unit: str) -> bool:
     return unit in COUNT_UNITS
 
 
+def _fmt_threshold(thr: float, lang: str) -> str:
+    pct = 100 * thr
+    return present.fmt_num(pct, lang, 0 if float(_round(pct)).is_integer() else 1) + "%"
+
+
+# Period qualifiers of result keys (`placements__quarter=2024Q1`), which the labels leave out.
+# Category qualifiers (`__gender=F`) are already in the labels ("Iscritti: Donne").
+_PERIOD_QUALIFIERS = {
+    "year": lambda v, lang: v,
+    "quarter": _quarter_label,
+    "ytd": lambda v, lang: present.tr(lang, f"{v} da inizio anno", f"{v} year to date"),
+}
+
+
+def _label(r: dict, lang: str) -> str:
+    label = r.get(f"label_{lang}") or r.get("label_it")
+    if not label:
+        return r["key"]
+    periods = []
+    for q in r["key"].split("__")[1:]:
+        col, _, level = q.partition("=")
+        if col in _PERIOD_QUALIFIERS:
+            periods.append(_PERIOD_QUALIFIERS[col](level, lang))
+    return f"{label} ({', '.join(periods)})" if periods else label
+
+
 def _fmt_value(v, unit: str, lang: str, k: int) -> str:
     if v is None:
         return present.tr(lang, "oscurato", "withheld")
@@ -651,8 +677,8 @@ def _fmt_ci(side: dict | None, unit: str, lang: str) -> str:
 def _reasons(r: dict, lang: str, threshold: float) -> str:
     words = {
         "outside_ci": present.tr(lang, "fuori dall'intervallo di confidenza", "outside the confidence interval"),
-        "over_threshold": present.tr(lang, f"variazione oltre il {present.fmt_pct(threshold, lang)}",
-                                     f"change over {present.fmt_pct(threshold, lang)}"),
+        "over_threshold": present.tr(lang, f"variazione oltre il {_fmt_threshold(threshold, lang)}",
+                                     f"change over {_fmt_threshold(threshold, lang)}"),
         "value_changed": present.tr(lang, "valore cambiato", "value changed"),
     }
     return "; ".join(words[x] for x in r["reasons"])
@@ -677,7 +703,7 @@ def _p(text: str, cls: str = "") -> str:
 def _html_estimates(ch: dict, lang: str, k: int, titles: dict) -> str:
     t = lambda it, en: present.tr(lang, it, en)  # noqa: E731
     s = ch["estimates"]["summary"]
-    thr = present.fmt_pct(s["relative_threshold"], lang)
+    thr = _fmt_threshold(s["relative_threshold"], lang)
     prev = ch["previous"]
     def pl(n, one, many):  # "1 stima nuova", "2 stime nuove"
         return f"{n} {one if n == 1 else many}"
@@ -725,7 +751,7 @@ def _html_estimates(ch: dict, lang: str, k: int, titles: dict) -> str:
     flagged = [r for r in ch["estimates"]["records"] if r["flagged"]]
     if flagged:
         flagged.sort(key=lambda r: ("outside_ci" not in r["reasons"], -abs(r["rel_change"] or 0)))
-        rows = [[titles.get(r["notebook"], r["notebook"]), r[f"label_{lang}"] or r["key"],
+        rows = [[titles.get(r["notebook"], r["notebook"]), _label(r, lang),
                  _fmt_value(r["previous"]["value"], r["unit"], lang, k), _fmt_value(r["current"]["value"], r["unit"], lang, k),
                  _fmt_change(r, lang, k), _fmt_ci(r["previous"], r["unit"], lang), _reasons(r, lang, s["relative_threshold"])]
                 for r in flagged[:_MAX_HTML_ROWS]]

@@ -106,6 +106,7 @@ def suppress_table(
     k: int,
     *,
     linked: Mapping[str, str] | None = None,
+    estimates: Mapping[str, str] | None = None,
     lang: str = "it",
     secondary: bool = True,
     lines: str = "both",
@@ -126,6 +127,11 @@ def suppress_table(
         ``{dependent_column: count_column}``: a share, rate or estimate computed from that count is
         blanked (``"<k"`` or the secondary mark) wherever the count is suppressed. Use the
         dependent column's own formatting beforehand; the value is replaced, not reformatted.
+    estimates : mapping, optional
+        ``{estimate_column: count_column}``: a statistic resting on that group's people (a median,
+        a Kaplan–Meier share, a hazard ratio) that does not give the count back. It is blanked only
+        where the count is below ``k`` (too few people to show any result about them), not where
+        the count is withheld by secondary suppression, so a large group keeps its results.
     lang : {"it", "en"}
         Number formatting of the counts that are shown.
     secondary : bool
@@ -149,7 +155,8 @@ def suppress_table(
     out = df.copy()
     if not count_cols or out.empty:
         return out
-    missing = [c for c in count_cols + list((linked or {}).values()) if c not in df.columns]
+    missing = [c for c in count_cols + list((linked or {}).values()) + list((estimates or {}).values())
+               if c not in df.columns]
     if missing:
         raise KeyError(f"suppress_table: columns not in table: {missing}")
     values = df[count_cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
@@ -176,13 +183,15 @@ def suppress_table(
             else:
                 shown.append("" if np.isnan(v) else _fmt_int(v, lang))
         out[col] = pd.Series(shown, index=df.index, dtype=object)
-    for dep, src in (linked or {}).items():
+    dependents = [(dep, src, True) for dep, src in (linked or {}).items()]
+    dependents += [(dep, src, False) for dep, src in (estimates or {}).items()]
+    for dep, src, with_secondary in dependents:
         j = count_cols.index(src)
         dep_vals = out[dep].astype(object).copy()
         for i in range(len(df)):
             if primary[i, j]:
                 dep_vals.iloc[i] = f"<{k}"
-            elif mask[i, j]:
+            elif with_secondary and mask[i, j]:
                 dep_vals.iloc[i] = SECONDARY_MARK
         out[dep] = dep_vals
     return out

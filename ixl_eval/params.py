@@ -223,8 +223,57 @@ class StabilizzazioneParams(_Frozen):
     )
 
 
+class TempoInserimentoParams(_Frozen):
+    """10_tempo_inserimento: how long after enrolment people find work, for whom it is slower, what predicts it."""
+
+    enrol_from: EnrolFrom = Field(
+        None, description="First enrolment date of the cohort (yyyy-mm-dd); empty: from the first enrolment."
+    )
+    enrol_to: Optional[dt.date] = Field(
+        None, description="Last enrolment date of the cohort (yyyy-mm-dd); empty: up to the cut-off."
+    )
+    contract_types: tuple[Literal["fixed_term", "permanent", "internship", "on_call", "traineeship",
+                                  "self_employment"], ...] = Field(
+        (), description="Contract types that count as a placement; empty: all of them."
+    )
+    time_zero: Literal["enrolment", "interview"] = Field(
+        "enrolment", description="When the clock starts: `enrolment`, or the first intake `interview` (people never "
+        "interviewed are then left out, and counted)."
+    )
+    subgroups: Subgroups = Field(
+        ("gender", "age_band", "citizenship_group", "education", "enrolment_year"),
+        description="Characteristics the curves, tables and log-rank tests are shown by.",
+    )
+    horizons_days: HorizonsDays = Field(
+        (90, 180, 365), min_length=1, description="Days from the start at which the share placed is shown."
+    )
+    rmst_horizon_days: int = Field(
+        365, ge=30, le=3650, description="Horizon of the mean days without a job (restricted mean) and its differences."
+    )
+    plot_max_days: int = Field(730, ge=90, le=3650, description="Right end of the time axis of the curves, in days.")
+    cox_covariates: tuple[SubgroupName, ...] = Field(
+        ("gender", "age_band", "citizenship_group", "education"), min_length=1,
+        description="Characteristics in the Cox model (each compared with the others held equal).",
+    )
+    cox_strata: tuple[SubgroupName, ...] = Field(
+        ("enrolment_year",), description="Characteristics the Cox model stratifies on (own baseline, no ratio "
+        "estimated); the enrolment year absorbs calendar-time changes in job opportunities."
+    )
+    focus_year: int = Field(
+        2023, ge=0, le=2100, description="Enrolment year compared with all earlier years (e.g. the 2023 boom); "
+        "0: no comparison."
+    )
+
+    @model_validator(mode="after")
+    def _window(self):
+        if self.enrol_from and self.enrol_to and self.enrol_to < self.enrol_from:
+            raise ValueError("enrol_to is before enrol_from")
+        return self
+
+
 NOTEBOOK_PARAMS: dict[str, type[BaseModel]] = {
     "panoramica": PanoramicaParams,
+    "tempo_inserimento": TempoInserimentoParams,
     "monitoraggio_trimestrale": MonitoraggioTrimestraleParams,
     "efficacia_ips": EfficaciaIpsParams,
     "stabilizzazione": StabilizzazioneParams,

@@ -15,9 +15,9 @@ Examples
 >>> a = analyse(_toy_dataset(), subgroups=("gender",), horizons_days=(30,), rmst_horizon_days=60,
 ...             cox_covariates=(), k=1)
 >>> a
-<PlacementTimeAnalysis n=4, placed=2, withdrawn=1, censored=1>
->>> describe_overall(a, "en").split(".")[0]
-'Of every 100 people enrolled, 50 found a job through the programme within 30 days (between 19 and 92 in 100)'
+<PlacementTimeAnalysis n=5, placed=2, withdrawn=1, censored=2>
+>>> describe_overall(a, "en").split(", counting")[0]
+'Of every 100 people enrolled, 47 found a job through the programme within 30 days (between 14 and 93 in 100)'
 """
 
 from __future__ import annotations
@@ -33,7 +33,10 @@ from .cohorts import SUBGROUPS, exclusion_table, level_label, time_to_placement
 from .survival import AalenJohansen, CoxModel, KaplanMeier, km_by_group, km_summary, logrank, rmst_table
 
 __all__ = [
+    "COHORT_COL",
     "PlacementTimeAnalysis",
+    "TableSpec",
+    "subgroup_name",
     "analyse",
     "record_analysis",
     "summary_sentences",
@@ -58,6 +61,24 @@ __all__ = [
 ]
 
 COHORT_COL = "enrolment_cohort"  # derived column: the focus enrolment year vs the years before it
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A display table and how :meth:`ixl_eval.report.Report.table` must protect it.
+
+    ``count_cols`` hold counts of people; ``estimates`` maps each estimate column to the count it
+    rests on (blanked when that count is below the threshold; an estimate does not give a count
+    back, so a group whose count is withheld only by secondary suppression keeps its results); ``lines="columns"`` because the rows of these tables are not
+    parts of a total (people and placements are different counts), only the columns add up to
+    published totals; ``by`` splits stacked blocks (one per characteristic).
+    """
+
+    df: pd.DataFrame
+    count_cols: list
+    estimates: dict = field(default_factory=dict)
+    lines: str = "columns"
+    by: str | None = None
 
 
 @dataclass
@@ -99,7 +120,8 @@ def _label(col, value, lang):
     return level_label(col, value, lang)
 
 
-def _subgroup_name(col, lang):
+def subgroup_name(col: str, lang: str = "it") -> str:
+    """Reader-facing name of a subgroup column (including the derived enrolment-cohort column)."""
     if col == COHORT_COL:
         return _L(lang, "Anno di iscrizione (confronto)", "Enrolment cohort")
     return SUBGROUPS[col][lang]
@@ -191,7 +213,14 @@ def _pct_ci(v, lo, hi, lang):
     return f"{present.fmt_pct(v, lang)} ({present.fmt_pct(lo, lang)}–{present.fmt_pct(hi, lang)})"
 
 
+def _signed(x, lang, d):
+    t = present.fmt_num(x + 0.0, lang, d)  # + 0.0 turns -0.0 into 0.0
+    return "0" if t.lstrip("-") == present.fmt_num(0, lang, d) else t.replace("-", "−")
+
+
 def _num_ci(v, lo, hi, lang, d=0):
+    if min(v, lo, hi) < 0:  # a dash between negative numbers reads as a minus: use a semicolon
+        return f"{_signed(v, lang, d)} ({_signed(lo, lang, d)}; {_signed(hi, lang, d)})"
     return f"{present.fmt_num(v, lang, d)} ({present.fmt_num(lo, lang, d)}–{present.fmt_num(hi, lang, d)})"
 
 
@@ -213,7 +242,7 @@ def _hr_words(hr, lang):
 
 
 # ----------------------------------------------------------------------------------- tables
-def cohort_table(a: PlacementTimeAnalysis, lang: str = "it") -> pd.DataFrame:
+def cohort_table(a: PlacementTimeAnalysis, lang: str = "it") -> TableSpec:
     """Who is in the analysis and how their follow-up ended (column ``n``: counts to suppress)."""
     t = exclusion_table(a.frame, lang)
     e = a.frame["event"].value_counts()
@@ -221,14 +250,14 @@ def cohort_table(a: PlacementTimeAnalysis, lang: str = "it") -> pd.DataFrame:
             (_L(lang, "di cui: usciti dal programma senza lavoro", "of whom: withdrew without a job"), int(e.get(2, 0))),
             (_L(lang, "di cui: ancora in attesa alla data di analisi", "of whom: still waiting at the cut-off"),
              int(e.get(0, 0)))]
-    return pd.concat([t, pd.DataFrame(rows, columns=t.columns)], ignore_index=True)
+    return TableSpec(pd.concat([t, pd.DataFrame(rows, columns=t.columns)], ignore_index=True), ["n"])
 
 
-def km_table(a: PlacementTimeAnalysis, col: str | None, lang: str = "it"):
+def km_table(a: PlacementTimeAnalysis, col: str | None, lang: str = "it") -> TableSpec:
     """People, placements, median days and share placed by each horizon, per level of ``col``.
 
-    Returns ``(table, count_cols, linked)`` for ``Report.table``: every estimate is linked to
-    the placements count, so a group with fewer than k placements shows no estimate.
+    Every estimate is linked to the placements count, so a group with fewer than k placements
+    shows no estimate.
     """
     fits = {"all": a.km} if col is None else a.by[col]
     s = km_summary(fits, a.horizons)
@@ -240,20 +269,18 @@ def km_table(a: PlacementTimeAnalysis, col: str | None, lang: str = "it"):
         n: s["n"].astype(np.int64), ev: s["events"].astype(np.int64),
         med: [_median_text(km, lang) for km in fits.values()],
     })
-    linked = {med: ev}
+    estimates = {med: ev}
     for h in a.horizons:
         c = _L(lang, f"Entro {h} giorni", f"Within {h} days")
         out[c] = [_pct_ci(v, lo, hi, lang) for v, lo, hi in
                   zip(s[f"share_{h}"], s[f"share_{h}_lower"], s[f"share_{h}_upper"])]
-        linked[c] = ev
-    return out, [n, ev], linked
+        estimates[c] = ev
+    return TableSpec(out, [n, ev], estimates)
 
 
-def risk_table(a: PlacementTimeAnalysis, col: str | None, lang: str = "it", times=None):
-    """Number of people still followed (neither placed, withdrawn nor censored) at each time.
-
-    Returns ``(table, count_cols)``; the same numbers as under the curves.
-    """
+def risk_table(a: PlacementTimeAnalysis, col: str | None, lang: str = "it", times=None) -> TableSpec:
+    """Number of people still followed (neither placed, withdrawn nor censored) at each time:
+    the same numbers as under the curves."""
     fits = {"all": a.km} if col is None else a.by[col]
     times = list(times or _risk_times(a))
     g = _L(lang, "Gruppo", "Group")
@@ -263,7 +290,7 @@ def risk_table(a: PlacementTimeAnalysis, col: str | None, lang: str = "it", time
         c = _L(lang, f"Giorno {x:g}", f"Day {x:g}")
         rows[c] = [int(km.at_risk([x])[0]) for km in fits.values()]
         cols.append(c)
-    return pd.DataFrame(rows), cols
+    return TableSpec(pd.DataFrame(rows), cols)
 
 
 def _risk_times(a):
@@ -271,20 +298,20 @@ def _risk_times(a):
     return [x for x in base if x <= a.plot_max_days]
 
 
-def logrank_table(a: PlacementTimeAnalysis, lang: str = "it") -> pd.DataFrame:
+def logrank_table(a: PlacementTimeAnalysis, lang: str = "it") -> TableSpec:
     """One row per subgroup: chi-square, degrees of freedom, p-value (no counts)."""
     rows = []
     for col, r in a.logrank.items():
-        rows.append({_L(lang, "Caratteristica", "Characteristic"): _subgroup_name(col, lang),
+        rows.append({_L(lang, "Caratteristica", "Characteristic"): subgroup_name(col, lang),
                      _L(lang, "Chi quadrato", "Chi-square"): present.fmt_num(r.statistic, lang, 1),
                      _L(lang, "Gradi di libertà", "Degrees of freedom"): str(r.df),
                      _L(lang, "Valore p", "p-value"): _p(r.p_value, lang)})
-    return pd.DataFrame(rows)
+    return TableSpec(pd.DataFrame(rows), [])
 
 
-def rmst_display(a: PlacementTimeAnalysis, col: str, lang: str = "it"):
+def rmst_display(a: PlacementTimeAnalysis, col: str, lang: str = "it") -> TableSpec:
     """Mean days without placement in the first ``rmst_horizon`` days, and the difference from
-    the first group. Returns ``(table, count_cols, linked)``."""
+    the first group."""
     r = a.rmst[col]
     fits = a.by[col]
     g = _L(lang, "Gruppo", "Group")
@@ -299,10 +326,10 @@ def rmst_display(a: PlacementTimeAnalysis, col: str, lang: str = "it"):
         d: [_L(lang, "riferimento", "reference") if i == 0 else _num_ci(v, lo, hi, lang)
             for i, (v, lo, hi) in enumerate(zip(r["diff"], r["diff_lower"], r["diff_upper"]))],
     })
-    return out, [n, ev], {m: ev, d: ev}
+    return TableSpec(out, [n, ev], {m: ev, d: ev})
 
 
-def competing_table(a: PlacementTimeAnalysis, lang: str = "it") -> pd.DataFrame:
+def competing_table(a: PlacementTimeAnalysis, lang: str = "it") -> TableSpec:
     """At each horizon: 1 − KM, the Aalen–Johansen share placed and the share withdrawn."""
     km = a.km.cumulative_at(a.horizons)
     pl = a.aj.cif_at(a.horizons, 1)
@@ -317,32 +344,40 @@ def competing_table(a: PlacementTimeAnalysis, lang: str = "it") -> pd.DataFrame:
     if wd is not None:
         out[_L(lang, "Usciti senza lavoro", "Withdrew without a job")] = [
             _pct_ci(v, lo, hi, lang) for v, lo, hi in zip(wd["cif"], wd["lower"], wd["upper"])]
-    return out
+    return TableSpec(out, [])
 
 
 def _term_label(term, lang):
     col, _, lev = term.partition("=")
     if not lev:
-        return _subgroup_name(col, lang) if col in SUBGROUPS or col == COHORT_COL else col
-    return f"{_subgroup_name(col, lang)}: {_label(col, lev, lang)}"
+        return subgroup_name(col, lang) if col in SUBGROUPS or col == COHORT_COL else col
+    return f"{subgroup_name(col, lang)}: {_label(col, lev, lang)}"
 
 
-def hr_display(a: PlacementTimeAnalysis, lang: str = "it", model: CoxModel | None = None):
-    """Hazard ratios with intervals: ``(table, count_cols, linked)`` for ``Report.table``."""
+def hr_display(a: PlacementTimeAnalysis, lang: str = "it", model: CoxModel | None = None) -> TableSpec:
+    """Hazard ratios with intervals, one block of rows per characteristic.
+
+    Levels with fewer than k placements are left out (as in the forest plot): their ratio
+    rests on a handful of people, and a suppressed cell would force others to be hidden too.
+    ``df.attrs["left_out"]`` lists them for the caption.
+    """
     model = model or a.cox
     t = model.hr_table_
+    left_out = [_term_label(x, lang) for x in t.loc[t["events"] < a.k, "term"]]
+    t = t.loc[t["events"] >= a.k]
     n, ev = _L(lang, "Persone", "People"), _L(lang, "Inserimenti", "Placements")
     hr = _L(lang, "Rapporto dei ritmi HR (IC 95%)", "Hazard ratio (95% CI)")
     p = _L(lang, "Valore p", "p-value")
     out = pd.DataFrame({
-        _L(lang, "Caratteristica", "Characteristic"): [_subgroup_name(c, lang) for c in t["covariate"]],
+        _L(lang, "Caratteristica", "Characteristic"): [subgroup_name(c, lang) for c in t["covariate"]],
         _L(lang, "Gruppo", "Group"): [_label(c, v, lang) for c, v in zip(t["covariate"], t["level"])],
         _L(lang, "Confrontato con", "Compared with"): [_label(c, v, lang) for c, v in zip(t["covariate"], t["reference"])],
         n: t["n"].astype(np.int64), ev: t["events"].astype(np.int64),
         hr: [_num_ci(v, lo, hi, lang, 2) for v, lo, hi in zip(t["hr"], t["lower"], t["upper"])],
         p: [_p(x, lang) for x in t["p"]],
     })
-    return out, [n, ev], {hr: ev, p: ev}
+    out.attrs["left_out"] = left_out
+    return TableSpec(out, [n, ev], {hr: ev, p: ev}, by=_L(lang, "Caratteristica", "Characteristic"))
 
 
 # ----------------------------------------------------------------------------------- records
@@ -439,7 +474,9 @@ def describe_overall(a: PlacementTimeAnalysis, lang: str = "it") -> str:
         lo_m, hi_m = km.median_ci_
         rng = (_L(lang, f"tra {_days(lo_m, lang)} e {_days(hi_m, lang)}", f"between {_days(lo_m, lang)} and "
                                                                             f"{_days(hi_m, lang)}")
-               if not math.isnan(hi_m) else _L(lang, f"almeno {_days(lo_m, lang)}", f"at least {_days(lo_m, lang)}"))
+               if not math.isnan(hi_m) else
+               _L(lang, f"non prima di {_days(lo_m, lang)}: il limite superiore non è ancora stimabile",
+                  f"not before {_days(lo_m, lang)}: the upper limit cannot be estimated yet"))
         second = _L(lang, f"Metà di chi resta nel programma trova lavoro entro {_days(km.median_, lang)} giorni "
                           f"({rng}).",
                     f"Half of those who stay in the programme find a job within {_days(km.median_, lang)} days "
@@ -459,7 +496,7 @@ def describe_subgroup(a: PlacementTimeAnalysis, col: str, lang: str = "it") -> s
     h = a.horizons[len(a.horizons) // 2] if len(a.horizons) > 2 else a.horizons[-1]
     shares = _group_share(a, col, h)
     lr = a.logrank[col]
-    name = _subgroup_name(col, lang).lower()
+    name = subgroup_name(col, lang).lower()
     if len(shares) < 2:
         return _L(lang, f"Per {name} i gruppi sono troppo piccoli per essere mostrati.",
                   f"For {name} the groups are too small to be shown.")
@@ -573,7 +610,7 @@ def describe_ph(a: PlacementTimeAnalysis, lang: str = "it") -> str:
                         "(test sui residui di Schoenfeld), come il modello assume.",
                   "Model check: the effect of each characteristic is stable over time (Schoenfeld residual test), "
                   "as the model assumes.")
-    names = ", ".join(_subgroup_name(c, lang).lower() for c in bad)
+    names = ", ".join(subgroup_name(c, lang).lower() for c in bad)
     txt = _L(lang,
              f"Attenzione: per {names} l'effetto sembra cambiare con il passare del tempo dall'iscrizione (test sui "
              "residui di Schoenfeld): il rapporto mostrato è una media sul periodo e va letto con il grafico dei "
@@ -645,14 +682,18 @@ def caveats_text(a: PlacementTimeAnalysis, lang: str = "it") -> str:
 def figure_km(a: PlacementTimeAnalysis, col: str | None, lang: str = "it", title: str = ""):
     """1 − KM curves (share placed) for the levels of ``col`` with at least k people, with the
     number-at-risk table under them."""
-    from .survplot import plot_km
+    from .survplot import plot_km, risk_counts_shown
 
-    fits = {"all": a.km} if col is None else {lev: km for lev, km in a.by[col].items() if km.n_ >= a.k}
+    every = {"all": a.km} if col is None else a.by[col]
+    fits = {lev: km for lev, km in every.items() if col is None or km.n_ >= a.k}
     labels = {"all": _L(lang, "Tutti", "Everyone")} if col is None else {lev: _label(col, lev, lang) for lev in fits}
     xl = _L(lang, "Giorni dal primo colloquio", "Days since the first interview") \
         if a.frame.attrs.get("time_zero") == "interview" else None
-    return plot_km(fits, k=a.k, lang=lang, cumulative=True, risk_times=_risk_times(a), xmax=a.plot_max_days,
-                   labels=labels, title=title, xlabel=xl)
+    times = [x for x in _risk_times(a) if x <= a.plot_max_days]
+    # suppression decided on every group, drawn or not: the same cells as the report's table
+    text = risk_counts_shown(every, times, a.k, lang).set_axis(list(every)).loc[list(fits)]
+    return plot_km(fits, k=a.k, lang=lang, cumulative=True, risk_times=times, xmax=a.plot_max_days,
+                   labels=labels, title=title, xlabel=xl, risk_text=text)
 
 
 def figure_competing(a: PlacementTimeAnalysis, lang: str = "it", title: str = ""):

@@ -40,11 +40,15 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 def apply_theme() -> None:
     """Set the report's plot style: readable on a laptop and in print, colour-blind-safe."""
     import matplotlib as mpl
-    import seaborn as sns
+    import matplotlib.style
+    from cycler import cycler
 
-    sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
+    # seaborn's whitegrid look through the style matplotlib ships: importing seaborn itself costs
+    # ~1.5 s in every kernel, for no estimate.
+    mpl.style.use("seaborn-v0_8-whitegrid")
     mpl.rcParams.update(
         {
+            "axes.prop_cycle": cycler(color=PALETTE),
             "figure.figsize": (9.0, 5.0),
             "figure.dpi": 100,
             "savefig.dpi": 150,

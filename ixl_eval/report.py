@@ -94,6 +94,33 @@ def _parse_cutoff(cutoff, ds: Dataset) -> pd.Timestamp:
     return ts
 
 
+def _split_key(key: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    base, *quals = key.split("__")
+    return base, tuple(tuple(q.split("=", 1)) if "=" in q else (q, "") for q in quals)
+
+
+def _secondary_keys(numbers: dict[str, float], k: int) -> set[str]:
+    """Keys to withhold: those below ``k`` and, line by line, the smallest partner of a lone one."""
+    hidden = {key for key, v in numbers.items() if disclosure.is_small(v, k)}
+    lines: dict[tuple, list[str]] = {}
+    for key in numbers:
+        base, quals = _split_key(key)
+        for j, (col, _) in enumerate(quals):
+            rest = tuple(q if i != j else (col, "*") for i, q in enumerate(quals))
+            lines.setdefault((base, rest), []).append(key)
+    changed = True
+    while changed:
+        changed = False
+        for members in lines.values():
+            shut = [m for m in members if m in hidden]
+            if len(members) < 2 or len(shut) != 1:
+                continue
+            partner = min((m for m in members if m not in hidden), key=lambda m: (numbers[m], m))
+            hidden.add(partner)
+            changed = True
+    return hidden
+
+
 class Report:
     """The reporting context of one notebook run.
 
@@ -112,6 +139,7 @@ class Report:
         self.output_dir = output_dir
         self.params = dict(params or {})
         self.records_: list[ResultRecord] = []
+        self._raw: dict[str, dict] = {}
         self.tables_: list[str] = []
         self.title_ = {"it": key, "en": key}
         self.summary_: str = ""
@@ -225,19 +253,22 @@ class Report:
         value, interval and n are withheld (null); a count (``unit`` in :data:`COUNT_UNITS`)
         below the threshold is withheld likewise.
         """
+        if key in self._raw:
+            raise ValueError(f"result key {key!r} recorded twice in notebook {self.key!r}")
         lo, hi = (None, None) if ci is None else ci
+        # the raw numbers stay private to this object: final_records() needs them for secondary suppression
+        self._raw[key] = {"value": value, "n": n, "unit": unit}
         if n is not None and disclosure.is_small(n, self.k):
             value, lo, hi, n = None, None, None, None
         if unit in COUNT_UNITS and value is not None and disclosure.is_small(value, self.k):
             value, lo, hi = None, None, None
-        if any(r.key == key for r in self.records_):
-            raise ValueError(f"result key {key!r} recorded twice in notebook {self.key!r}")
         rec = ResultRecord(self.key, key, value, lo, hi, None if n is None else int(n), unit, label_it, label_en)
         self.records_.append(rec)
         return rec
 
     def table(self, df: pd.DataFrame, name: str, *, caption_it: str = "", caption_en: str = "",
-              count_cols=None, linked: dict | None = None, index: bool = False, write: bool = True,
+              count_cols=None, linked: dict | None = None, estimates: dict | None = None,
+              index: bool = False, write: bool = True,
               lines: str = "both", by: str | None = None):
         """Show a disclosure-controlled table and write it to ``tables/<key>__<name>.csv``.
 
@@ -248,6 +279,9 @@ class Report:
             without counts of people.
         linked : dict, optional
             ``{share_column: count_column}``: blanked wherever the count is suppressed.
+        estimates : dict, optional
+            ``{estimate_column: count_column}``: blanked only where the count is below the
+            threshold (see :func:`ixl_eval.disclosure.suppress_table`).
         lines : {"both", "columns"}
             Lines protected by secondary suppression (see :func:`ixl_eval.disclosure.suppress_table`).
         by : str, optional
@@ -265,7 +299,7 @@ class Report:
             raise ValueError(f"table {name!r} shown twice in notebook {self.key!r}")
         if count_cols is None:
             count_cols = [c for c in df.columns if pd.api.types.is_integer_dtype(df[c])]
-        shown = disclosure.suppress_table(df, count_cols, self.k, linked=linked, lang=self.lang, lines=lines, by=by)
+        shown = disclosure.suppress_table(df, count_cols, self.k, linked=linked, estimates=estimates, lang=self.lang, lines=lines, by=by)
         if index:
             shown = shown.reset_index()
         self.tables_.append(name)
@@ -334,6 +368,32 @@ class Report:
             f'<table class="ixl-table">{body}</table></div>'
         )
 
+    def final_records(self) -> list[ResultRecord]:
+        """The records as published: primary suppression plus secondary suppression across records.
+
+        Records whose keys differ only in one ``__column=level`` qualifier form a line (e.g.
+        ``x__gender=F``, ``x__gender=M``, ``x__gender=X``); as in tables, a line may not keep exactly
+        one withheld ``n`` (or count value), or it could be recovered from the total recorded beside
+        it: the smallest other one is withheld too (its estimate stays: it does not give n back).
+        """
+        hidden_n = _secondary_keys({k: r["n"] for k, r in self._raw.items() if r["n"] is not None}, self.k)
+        hidden_v = _secondary_keys(
+            {k: r["value"] for k, r in self._raw.items()
+             if r["unit"] in COUNT_UNITS and isinstance(r["value"], (int, float)) and r["value"] == r["value"]},
+            self.k,
+        )
+        out = []
+        for r in self.records_:
+            if r.key in hidden_v:
+                r = ResultRecord(r.notebook, r.key, None, None, None, None, r.unit, r.label_it, r.label_en)
+            elif r.key in hidden_n:
+                # a partner withheld so the small group's n cannot be derived: its estimate, which
+                # does not give n back, stays; the primary-small ones were emptied by record()
+                r = ResultRecord(r.notebook, r.key, r.value, r.ci_low, r.ci_high, None, r.unit,
+                                 r.label_it, r.label_en)
+            out.append(r)
+        return out
+
     def finish(self):
         """Write the fragment the runner collects (``fragments/<key>.json``) and show provenance."""
         if self.output_dir is not None:
@@ -345,7 +405,7 @@ class Report:
                 "title_en": self.title_["en"],
                 "summary": self.summary_,
                 "lang": self.lang,
-                "records": [r.as_dict() for r in self.records_],
+                "records": [r.as_dict() for r in self.final_records()],
                 "tables": list(self.tables_),
             }
             (fdir / f"{self.key}.json").write_text(

@@ -20,10 +20,11 @@ own files into ``new_dir`` and returns an HTML fragment (or None) that ``index.h
 
 Examples
 --------
->>> find_notebooks(NOTEBOOKS_DIR)  # doctest: +SKIP
-{'panoramica': PosixPath('.../notebooks/00_panoramica.ipynb'), ...}
+>>> nbs = find_notebooks()  # key -> path, in the order of the NN_ prefixes
+>>> next(iter(nbs)), nbs["panoramica"].name
+('panoramica', '00_panoramica.ipynb')
 >>> run_id_for(dt.datetime(2024, 5, 2, 9, 30), "default", {"participants.csv": "ab" * 32})
-'20240502-093000_default_c2bd8fa9'
+'20240502-093000_default_2f501c94'
 """
 
 from __future__ import annotations
@@ -174,6 +175,21 @@ def _skip_slow_iri_checker() -> None:
     """
     if "jsonschema._format" not in sys.modules:
         sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
+def _import_once() -> None:
+    """Import the execution and export stack in the main thread, before any worker starts.
+
+    Threads importing the same packages at once can see a half-initialised module (jupyter_client
+    and papermill have import cycles): "cannot import name ... from partially initialized module".
+    """
+    import bs4  # noqa: F401
+    import jupyter_client.provisioning.local_provisioner  # noqa: F401  (loaded lazily at kernel start)
+    import nbconvert  # noqa: F401
+    import nbformat  # noqa: F401
+    import papermill  # noqa: F401
+    import papermill.exceptions  # noqa: F401
+    import traitlets.config  # noqa: F401
 
 
 # ------------------------------------------------------------------------------ kernel
@@ -336,6 +352,11 @@ class _HtmlExport:
             )
         return self._exporter
 
+    def warm_up(self) -> None:
+        """Build the exporter ahead of the first export."""
+        with self._lock:
+            self._get_exporter()
+
     def export(self, ipynb) -> str:
         import nbformat
 
@@ -384,8 +405,8 @@ def _short(s, n: int) -> str:
 
 
 def _execute(key: str, source: Path, run_dir: Path, parameters: dict, kernel: tuple,
-             exporter, progress: _Progress) -> NotebookRun:
-    """Execute one notebook into the run folder, then export its HTML (in the same worker)."""
+             progress: _Progress) -> NotebookRun:
+    """Execute one notebook into the run folder and read the fragment its ``rep.finish()`` wrote."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
     from traitlets.config import Config
@@ -428,14 +449,6 @@ def _execute(key: str, source: Path, run_dir: Path, parameters: dict, kernel: tu
     nr.ended = _now().isoformat()
     if not out.is_file():
         nr.ipynb = None
-    else:
-        try:
-            (run_dir / f"{key}.html").write_text(exporter.export(out), encoding="utf-8")
-            nr.html = f"{key}.html"
-        except Exception as e:  # the notebook ran; only its report could not be written
-            nr.status = "failed"
-            nr.error = nr.error or {"stage": "html", "cell_index": None, "execution_count": None,
-                                    "cell_source": "", "ename": type(e).__name__, "evalue": _short(e, 500)}
     frag = run_dir / "fragments" / f"{key}.json"
     if frag.is_file():
         try:
@@ -453,6 +466,23 @@ def _execute(key: str, source: Path, run_dir: Path, parameters: dict, kernel: tu
     return nr
 
 
+def _export(nr: NotebookRun, run_dir: Path, exporter, progress: _Progress) -> NotebookRun:
+    """Write ``<key>.html`` from the executed notebook (also for a failed one: the partial report)."""
+    if nr.ipynb is None:
+        return nr
+    try:
+        (run_dir / f"{nr.key}.html").write_text(exporter.export(run_dir / nr.ipynb), encoding="utf-8")
+        nr.html = f"{nr.key}.html"
+    except Exception as e:  # the notebook ran; only its report could not be written
+        was_ok = nr.ok
+        nr.status = "failed"
+        nr.error = nr.error or {"stage": "html", "cell_index": None, "execution_count": None,
+                                "cell_source": "", "ename": type(e).__name__, "evalue": _short(e, 500)}
+        if was_ok:
+            progress.say(f"      {nr.key:<24} HTML export FAILED: {type(e).__name__}: {_short(e, 120)}")
+    return nr
+
+
 # --------------------------------------------------------------------------- collection
 
 
@@ -465,18 +495,24 @@ def _write_xlsx(run_dir: Path) -> str | None:
         return None
     used: set[str] = {"indice"}
     index_rows = []
+    # Read every CSV before the workbook is opened: an error inside ExcelWriter's block is masked
+    # by openpyxl's own "At least one sheet must be visible" on exit.
+    frames = []
+    for p in csvs:
+        sheet = re.sub(r"[\[\]:*?/\\]", "_", p.stem)[:31]  # Excel: ≤ 31 chars, no []:*?/\
+        n = 2
+        while sheet.lower() in used:
+            suffix = f"~{n}"
+            sheet = sheet[: 31 - len(suffix)] + suffix
+            n += 1
+        used.add(sheet.lower())
+        try:
+            frame = pd.read_csv(p, dtype=str, keep_default_na=False)
+        except pd.errors.EmptyDataError:  # a table with no columns at all: keep an empty sheet
+            frame = pd.DataFrame()
+        frames.append((sheet, frame))
+        index_rows.append({"foglio": sheet, "tabella": p.stem, "file": f"tables/{p.name}"})
     with pd.ExcelWriter(run_dir / "tables.xlsx", engine="openpyxl") as xw:
-        frames = []
-        for p in csvs:
-            sheet = re.sub(r"[\[\]:*?/\\]", "_", p.stem)[:31]  # Excel: ≤ 31 chars, no []:*?/\
-            n = 2
-            while sheet.lower() in used:
-                suffix = f"~{n}"
-                sheet = sheet[: 31 - len(suffix)] + suffix
-                n += 1
-            used.add(sheet.lower())
-            frames.append((sheet, pd.read_csv(p, dtype=str, keep_default_na=False)))
-            index_rows.append({"foglio": sheet, "tabella": p.stem, "file": f"tables/{p.name}"})
         pd.DataFrame(index_rows).to_excel(xw, sheet_name="indice", index=False)
         for sheet, df in frames:
             # Numbers back to numbers where the whole column is numeric; "<10" cells stay text.
@@ -600,17 +636,23 @@ def run(params_path, data_dir=None, jobs=None, outputs_dir=None, compare_to=None
     (tmp / "tables").mkdir()
     (tmp / "fragments").mkdir()
 
+    _import_once()
     t_prepared = time.perf_counter()
     progress = _Progress(len(keys), stream)
     progress.say(f"ixl-eval run {run_id}: {len(keys)} notebook(s), {jobs} at a time, data {ddir}")
     exporter = _HtmlExport(lang=pset.lang)
-    with _kernel(jobs) as kernel, cf.ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [
-            pool.submit(_execute, k, available[k], tmp,
-                        notebook_parameters(pset, k, data_dir=ddir, output_dir=tmp), kernel, exporter, progress)
-            for k in keys
-        ]
-        runs = [f.result() for f in futures]
+    # `jobs` lanes execute notebooks; one more thread exports HTML, so a lane starts its next
+    # kernel at once instead of waiting for the previous notebook's export.
+    with _kernel(jobs) as kernel, cf.ThreadPoolExecutor(jobs) as pool, cf.ThreadPoolExecutor(1) as html_pool:
+        html_pool.submit(exporter.warm_up)  # nbconvert import and templates, while kernels start
+
+        def lane(k):
+            nr = _execute(k, available[k], tmp, notebook_parameters(pset, k, data_dir=ddir, output_dir=tmp),
+                          kernel, progress)
+            return html_pool.submit(_export, nr, tmp, exporter, progress)
+
+        futures = [pool.submit(lane, k) for k in keys]
+        runs = [f.result().result() for f in futures]
     t_executed = time.perf_counter()
 
     records = merge_records(n.fragment["records"] for n in runs if n.fragment)

@@ -19,8 +19,11 @@ Variance and intervals
 - Aalen–Johansen: exact for tied times (no jittering, unlike lifelines'
   ``AalenJohansenFitter``); variance by the infinitesimal jackknife, as R's multi-state
   ``survfit`` (which reduces to no approximation for ties either). Intervals log-log by default.
-- Cox: lifelines ``CoxPHFitter`` (Efron ties), optional case weights with the robust sandwich
-  variance (as R's ``coxph(..., weights=, robust=TRUE)``).
+- Cox: Efron ties, fitted by Newton–Raphson on risk-set sums (equal to R's ``coxph`` and
+  lifelines' ``CoxPHFitter``, much faster on large data); optional case weights with the robust
+  sandwich variance from Efron score residuals (as R's ``coxph(..., weights=, robust=TRUE)``).
+- Log-rank: k-sample, from the risk table (as R's ``survdiff``).
+- Proportional hazards: Grambsch–Therneau test on scaled Schoenfeld residuals.
 
 Examples
 --------

@@ -1,7 +1,8 @@
 """Figures of survival analyses: curves with number-at-risk tables, competing risks, forest plots.
 
 Every number of people drawn on a figure (the number-at-risk table) passes through
-:func:`ixl_eval.disclosure.format_count`. Curves of groups smaller than the disclosure threshold
+:func:`ixl_eval.disclosure.suppress_table` (``"<k"`` below the threshold, as
+:func:`~ixl_eval.disclosure.format_count`, plus secondary suppression, as in the tables). Curves of groups smaller than the disclosure threshold
 should not be passed in (callers filter them: a curve of five people shows each one's timing).
 Labels are Italian or English; colours come from :data:`ixl_eval.present.PALETTE`.
 
@@ -19,11 +20,12 @@ Examples
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from .disclosure import format_count
+from .disclosure import suppress_table
 from .present import PALETTE
 
-__all__ = ["plot_km", "plot_cif_vs_km", "plot_forest", "plot_schoenfeld"]
+__all__ = ["plot_km", "risk_counts_shown", "plot_cif_vs_km", "plot_forest", "plot_schoenfeld"]
 
 
 def _step_xy(table, col, xmax):
@@ -41,9 +43,27 @@ def _day_ticks(xmax: float):
     return np.linspace(0, xmax, 6).round()
 
 
+def risk_counts_shown(fits: dict, times, k: int, lang: str = "it"):
+    """The number-at-risk table as shown under a curve: counts below ``k`` as ``"<k"``, and the
+    secondary suppression of :func:`ixl_eval.disclosure.suppress_table` down each time column
+    (the groups add up to the overall number at risk, shown elsewhere), so the figure never
+    reveals what the report's tables hide.
+
+    Examples
+    --------
+    >>> from ixl_eval.survival import KaplanMeier
+    >>> fits = {g: KaplanMeier().fit(list(range(1, n + 1)), [1] * n) for g, n in (("a", 40), ("b", 30), ("c", 5))}
+    >>> risk_counts_shown(fits, [0, 20], 10).values.tolist()
+    [['40', '21'], ['c', 'c'], ['<10', '<10']]
+    """
+    times = list(times)
+    counts = pd.DataFrame({f"t{j}": [int(km.at_risk([x])[0]) for km in fits.values()] for j, x in enumerate(times)})
+    return suppress_table(counts, list(counts.columns), k, lang=lang, lines="columns")
+
+
 def plot_km(fits: dict, *, k: int, lang: str = "it", cumulative: bool = True, risk_times=None,
             xmax: float | None = None, labels: dict | None = None, title: str = "",
-            xlabel: str | None = None, ylabel: str | None = None):
+            xlabel: str | None = None, ylabel: str | None = None, risk_text=None):
     """Kaplan–Meier curves by group with confidence bands, censor marks and a number-at-risk table.
 
     Parameters
@@ -60,6 +80,10 @@ def plot_km(fits: dict, *, k: int, lang: str = "it", cumulative: bool = True, ri
         Right end of the time axis (default: the longest follow-up).
     labels : dict, optional
         ``{group: legend text}``.
+    risk_text : DataFrame, optional
+        The number-at-risk cells to print (rows = ``fits`` in order, columns = ``risk_times``),
+        when suppression must be decided on more groups than are drawn (a group too small to
+        draw still counts in the column totals). Default: :func:`risk_counts_shown` of ``fits``.
 
     Returns
     -------
@@ -70,13 +94,14 @@ def plot_km(fits: dict, *, k: int, lang: str = "it", cumulative: bool = True, ri
     labels = labels or {}
     if xmax is None:
         xmax = max(float(km.table_["time"].max()) for km in fits.values())
-    ticks = _day_ticks(xmax)
-    risk_times = ticks if risk_times is None else [x for x in risk_times if x <= xmax]
+    ticks = _day_ticks(xmax) if risk_times is None else [x for x in risk_times if x <= xmax]
+    risk_times = ticks
     n_groups = len(fits)
     fig = plt.figure(figsize=(9.0, 5.2 + 0.32 * n_groups))
-    gs = fig.add_gridspec(2, 1, height_ratios=[5.2, 0.45 + 0.32 * n_groups], hspace=0.08)
+    gs = fig.add_gridspec(2, 1, height_ratios=[5.2, 0.45 + 0.32 * n_groups], hspace=0.16)
     ax = fig.add_subplot(gs[0])
     axt = fig.add_subplot(gs[1], sharex=ax)
+    shown = risk_counts_shown(fits, risk_times, k, lang) if risk_text is None else risk_text
     for i, (g, km) in enumerate(fits.items()):
         colour = PALETTE[i % len(PALETTE)]
         tab = km.table_
@@ -90,13 +115,12 @@ def plot_km(fits: dict, *, k: int, lang: str = "it", cumulative: bool = True, ri
         cens = tab.loc[(tab["n_censor_count"] > 0) & (tab["time"] <= xmax)]
         if len(cens):
             y = cens["survival"].to_numpy()
-            ax.plot(cens["time"], 1 - y if cumulative else y, ls="none", marker="|", ms=6, mew=1, color=colour,
-                    alpha=0.7)
-        counts = km.at_risk(risk_times)
-        for x_, n in zip(risk_times, counts):
-            axt.text(x_, n_groups - 1 - i, format_count(int(n), k, lang), ha="center", va="center", fontsize=9,
-                     color=colour)
-    ax.set_xlim(0, xmax * 1.02)
+            ax.plot(cens["time"], 1 - y if cumulative else y, ls="none", marker="|", ms=5, mew=0.8, color=colour,
+                    alpha=0.6)
+        for j, x_ in enumerate(risk_times):
+            axt.text(x_, n_groups - 1 - i, shown.iloc[i, j], ha="center", va="center", fontsize=9, color=colour)
+    # a margin left of day 0 keeps the first column of counts clear of the row labels
+    ax.set_xlim(-0.06 * xmax, xmax * 1.04)
     ax.set_ylim(0, 1)
     ax.set_xticks(ticks)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))

@@ -282,6 +282,15 @@ def test_html_in_english_with_the_current_threshold(two_extracts, tmp_path):
     assert ch["parameters_changed"] == ["disclosure_threshold", "lang"]  # data_dir is not a parameter change
 
 
+def test_html_labels_name_the_period_of_each_estimate():
+    r = {"key": "placements__channel=ips__quarter=2024Q1", "label_it": "Inserimenti: Metodo IPS", "label_en": ""}
+    assert compare._label(r, "it") == "Inserimenti: Metodo IPS (1° trimestre 2024)"
+    assert compare._label(r, "en") == "Inserimenti: Metodo IPS (Q1 2024)"  # no English label: the Italian one
+    assert compare._label({"key": "permanent__ytd=2024", "label_en": "Permanent"}, "en") == "Permanent (2024 year to date)"
+    assert compare._label({"key": "hr__contrast=ips", "label_it": ""}, "it") == "hr__contrast=ips"
+    assert [compare._fmt_threshold(x, "it") for x in (0.1, 0.025, 0.15)] == ["10%", "2,5%", "15%"]
+
+
 def test_previous_extract_changed_or_gone_falls_back_to_counts(two_extracts, tmp_path):
     prev_data, now_data = two_extracts
     edited = tmp_path / "edited"
@@ -370,10 +379,9 @@ def _tiny_notebook():
         "pl = rep.ds.placements\n"
         "for y, g in pl.groupby(pl.started_on.dt.year):\n"
         "    x, n = int((g.contract_type == 'permanent').sum()), len(g)\n"
-        "    rep.record(f'placements__year={y}', n, unit='contracts', label_it=f'Inserimenti {y}',\n"
-        "               label_en=f'Placements {y}')\n"
+        "    rep.record(f'placements__year={y}', n, unit='contracts', label_it='Inserimenti', label_en='Placements')\n"
         "    rep.record(f'permanent_share__year={y}', x / n, ci=proportion_confint(x, n, method='wilson'), n=n,\n"
-        "               unit='share', label_it=f'Quota a tempo indeterminato {y}', label_en=f'Permanent share {y}')\n"
+        "               unit='share', label_it='Quota a tempo indeterminato', label_en='Permanent share')\n"
         'rep.summary(["Una frase."])\n'
         "rep.finish()"))
     nb = nbformat.v4.new_notebook(cells=cells)
@@ -427,6 +435,9 @@ def test_two_quarterly_runs_produce_the_expected_changes_json(quarter_runs):
     assert ch["previous"]["params_name"] == "trimestre" and ch["parameters_changed"] == []
     m = json.loads((q["run_b"].run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert m["comparison"] == {"previous_run": q["run_a"].run_id, "error": None}
+    by_q = m["data"]["rows_by_quarter"]["placements"]  # kept for a later run's fallback
+    assert sum(by_q.values()) == len(q["b"]["placements"]) and by_q["2024Q1"] == int(
+        (q["b"]["placements"]["started_on"].dt.to_period("Q") == pd.Period("2024Q1")).sum())
 
     # data: worked out from how the two extracts were built
     a, b = q["a"], q["b"]
