@@ -413,9 +413,7 @@ EPISODE_SUBGROUPS: dict[str, dict[str, str]] = {
     "employer_size": {"it": "Dimensione dell'azienda", "en": "Employer size"},
     "sector": {"it": "Settore", "en": "Sector"},
     "channel": {"it": "Canale di inserimento", "en": "Placement channel"},
-    "enrolment_year": {"it": "Anno di iscrizione", "en": "Enrolment year"},
-    "gender": {"it": "Genere", "en": "Gender"},
-    "citizenship_group": {"it": "Cittadinanza", "en": "Citizenship"},
+    **{c: SUBGROUPS[c] for c in ("enrolment_year", "gender", "citizenship_group")},
 }
 
 _EPISODE_EXCLUSION_LABELS = {

@@ -46,7 +46,6 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import html
 import json
 import math
@@ -56,6 +55,7 @@ import pandas as pd
 
 from . import disclosure, present
 from .contract import TABLE_ORDER, TABLES
+from .io import file_sha256
 from .exceptions import DataLoadError, DataValidationError, RunError
 
 __all__ = [
@@ -461,13 +461,6 @@ def _ok_notebooks(m: dict) -> set:
     return {n["key"] for n in m.get("notebooks", []) if n.get("status") == "ok"}
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def _previous_extract(pdata: dict) -> tuple:
     """The previous extract if it is still exactly what that run read; else None and why."""
@@ -483,7 +476,7 @@ def _previous_extract(pdata: dict) -> tuple:
         return None, "previous_extract_unreadable", check
     # The digests first: an overwritten folder is "changed", whatever its new content is worth.
     check["files_missing"] = sorted(f for f in want if not (ddir / f).is_file())
-    check["files_changed"] = sorted(f for f in want if (ddir / f).is_file() and _sha256(ddir / f) != want[f])
+    check["files_changed"] = sorted(f for f in want if (ddir / f).is_file() and file_sha256(ddir / f) != want[f])
     if not want or check["files_missing"] or check["files_changed"]:
         return None, "previous_extract_changed", check
     try:

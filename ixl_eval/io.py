@@ -54,6 +54,7 @@ __all__ = [
     "write_data_dir",
     "parse_dates",
     "parse_ints",
+    "file_sha256",
 ]
 
 FORMATS = ("csv", "csv-it", "parquet", "xlsx")
@@ -260,7 +261,8 @@ def parse_ints(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 # --------------------------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (hex), read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -565,7 +567,7 @@ def read_data_dir(data_dir) -> RawData:
             continue
         raw.tables[table] = RawTable(table, src.label, src.path, frame)
         if src.path not in hashed:
-            raw.sha256[src.path.name] = _sha256(src.path)
+            raw.sha256[src.path.name] = file_sha256(src.path)
             hashed.add(src.path)
 
     extract = [p for p in files if p.name.lower() in (EXTRACT_FILE, "extract.yml")]
@@ -576,7 +578,7 @@ def read_data_dir(data_dir) -> RawData:
     else:
         try:
             object.__setattr__(raw, "extract", _read_extract(extract[0]))
-            raw.sha256[extract[0].name] = _sha256(extract[0])
+            raw.sha256[extract[0].name] = file_sha256(extract[0])
         except Exception as e:  # YAML syntax errors, bad encoding
             raw.unreadable[extract[0].name] = f"{type(e).__name__}: {e}"
     return raw

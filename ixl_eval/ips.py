@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from . import causal
-from .cohorts import time_to_placement
+from .cohorts import SUBGROUPS, time_to_placement
 
 __all__ = [
     "COVARIATES",
@@ -74,12 +74,7 @@ DAYS_PER_MONTH = 365.25 / 12
 # Covariates a parameter set may put in the propensity score: the time-to-placement frame's
 # subgroup columns plus the design's time since enrolment (at the index date).
 COVARIATES: dict[str, dict[str, str]] = {
-    "gender": {"it": "Genere", "en": "Gender"},
-    "age_band": {"it": "Fascia d'età", "en": "Age band"},
-    "citizenship_group": {"it": "Cittadinanza", "en": "Citizenship"},
-    "education": {"it": "Titolo di studio", "en": "Education"},
-    "enrolment_year": {"it": "Anno di iscrizione", "en": "Enrolment year"},
-    "interview_format": {"it": "Colloquio di accoglienza", "en": "Intake interview"},
+    **SUBGROUPS,
     "months_since_enrolment": {"it": "Mesi dall'iscrizione", "en": "Months since enrolment"},
 }
 

@@ -207,7 +207,11 @@ def _kernel(jobs: int):
         kdir = Path(tmp) / "kernels" / _KERNEL_NAME
         kdir.mkdir(parents=True)
         spec = {
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            # jupyter_client interrupts a kernel before shutting it down, and ipykernel logs that as
+            # "ERROR | KeyboardInterrupt caught in kernel" on the runner's terminal: noise, not a
+            # failure (cell errors are captured in the executed notebook, not in this log).
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                     "--IPKernelApp.log_level=CRITICAL"],
             "display_name": f"ixl-eval ({sys.executable})",
             "language": "python",
             "env": {
