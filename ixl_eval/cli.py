@@ -100,10 +100,19 @@ def _dispatch(args) -> int:
     raise AssertionError(args.verb)  # argparse rejects unknown verbs before this
 
 
+def _absolute_paths(args) -> None:
+    """Paths typed on the command line are relative to where the user is, not to the repository
+    (which is what relative paths inside a parameter set are relative to)."""
+    for name, value in vars(args).items():
+        if isinstance(value, Path):
+            setattr(args, name, value.expanduser().absolute())
+
+
 def main(argv: list[str] | None = None) -> int:
     from .exceptions import IxlEvalError
 
     args = build_parser().parse_args(argv)
+    _absolute_paths(args)
     try:
         return int(_dispatch(args) or 0)
     except IxlEvalError as e:
