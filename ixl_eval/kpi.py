@@ -56,6 +56,7 @@ import pandas as pd
 
 from . import disclosure, present
 from .contract import CHANNELS, CONTRACT_TYPES, EDUCATION_LEVELS, EMPLOYER_SIZES, GENDERS
+from .multiplicity import holm
 
 __all__ = [
     # numbers
@@ -308,27 +309,6 @@ def rate_ratio_test(now: int, before: int, level: float = 0.95) -> dict:
                 change_high=hi - 1, p_value=float(res.pvalue))
 
 
-def holm(pvalues) -> np.ndarray:
-    """Holm-adjusted p-values (family-wise error control), NaN entries left out and kept NaN.
-
-    A thin wrapper of :func:`statsmodels.stats.multitest.multipletests` with ``method="holm"``
-    for notebooks that test many comparisons at once.
-
-    Examples
-    --------
-    >>> holm([0.01, 0.04, 0.03, float("nan")]).round(3).tolist()
-    [0.03, 0.06, 0.06, nan]
-    """
-    from statsmodels.stats.multitest import multipletests
-
-    p = np.asarray(pvalues, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        out[ok] = multipletests(p[ok], method="holm")[1]
-    return out
-
-
 def _wilson(num: int, den: int, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a share (the closed form: importing statsmodels for it would add
     seconds to every notebook start; ``tests/test_kpi.py`` checks it against statsmodels)."""
@@ -453,7 +433,9 @@ class Indicators:
         self.cutoff_ = cut
         self.people_ = people
         self.placements_ = placements
-        self._tables: dict[str, pd.DataFrame] = {}  # table() per freq: the fitted data never change
+        # table() per freq and breakdown() per (column, freq, top): the fitted data never change
+        self._tables: dict[str, pd.DataFrame] = {}
+        self._breakdowns: dict[tuple, pd.DataFrame] = {}
         # Data are taken to start on the first day of the month of the first enrolment: a
         # programme opening on 9 January has a complete first year, one opening in June has not.
         first = people["enrolled_on"].min() if len(people) else cut
@@ -563,6 +545,9 @@ class Indicators:
             Index ``period``, one integer column per level (every allowed level, zeros included).
         """
         self._check()
+        key = (column, freq, top)
+        if key in self._breakdowns:  # the overview asks for the same breakdowns many times
+            return self._breakdowns[key].copy()
         f = "Y" if freq == "year" else "Q"
         if column in _PLACEMENT_COLUMNS:
             df, date = self.placements_, "started_on"
@@ -591,7 +576,8 @@ class Indicators:
         wide.index = wide.index.astype(str)
         wide.index.name = "period"
         wide.columns.name = column
-        return wide.astype("int64")
+        self._breakdowns[key] = wide.astype("int64")
+        return self._breakdowns[key].copy()
 
     def mix(self, column: str, years, top: int | None = None) -> pd.DataFrame:
         """The enrolments (or placements) of the given years by level: counts and shares.

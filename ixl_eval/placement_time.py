@@ -30,6 +30,7 @@ import pandas as pd
 
 from . import present
 from .cohorts import SUBGROUPS, exclusion_table, level_label, time_to_placement
+from .multiplicity import holm, tests_sentence
 from .survival import AalenJohansen, CoxModel, KaplanMeier, km_by_group, km_summary, logrank, rmst_table
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "km_table",
     "risk_table",
     "logrank_table",
+    "describe_tests",
     "rmst_display",
     "competing_table",
     "hr_display",
@@ -299,14 +301,22 @@ def _risk_times(a):
 
 
 def logrank_table(a: PlacementTimeAnalysis, lang: str = "it") -> TableSpec:
-    """One row per subgroup: chi-square, degrees of freedom, p-value (no counts)."""
+    """One row per subgroup: chi-square, degrees of freedom, p-value and Holm-adjusted p-value
+    (several subgroups are tested at once; no counts)."""
     rows = []
-    for col, r in a.logrank.items():
+    adjusted = holm([r.p_value for r in a.logrank.values()])
+    for (col, r), p_adj in zip(a.logrank.items(), adjusted):
         rows.append({_L(lang, "Caratteristica", "Characteristic"): subgroup_name(col, lang),
                      _L(lang, "Chi quadrato", "Chi-square"): present.fmt_num(r.statistic, lang, 1),
                      _L(lang, "Gradi di libertà", "Degrees of freedom"): str(r.df),
-                     _L(lang, "Valore p", "p-value"): _p(r.p_value, lang)})
+                     _L(lang, "Valore p", "p-value"): _p(r.p_value, lang),
+                     _L(lang, "Valore p corretto (Holm)", "Holm-adjusted p-value"): _p(p_adj, lang)})
     return TableSpec(pd.DataFrame(rows), [])
+
+
+def describe_tests(a: PlacementTimeAnalysis, lang: str = "it") -> str:
+    """How many subgroup tests were run, and how many stay significant after Holm."""
+    return tests_sentence([r.p_value for r in a.logrank.values()], lang)
 
 
 def rmst_display(a: PlacementTimeAnalysis, col: str, lang: str = "it") -> TableSpec:
@@ -411,6 +421,7 @@ def record_analysis(rep, a: PlacementTimeAnalysis) -> int:
             en=f"Mean days without a job in the first {int(a.rmst_horizon)}")
 
     km_records(a.km, "", a.km.n_events_)
+    holm_by_col = dict(zip(a.logrank, holm([r.p_value for r in a.logrank.values()])))
     for col, fits in a.by.items():
         for lev, km in fits.items():
             km_records(km, f"__{col}={lev}", km.n_events_)
@@ -418,6 +429,8 @@ def record_analysis(rep, a: PlacementTimeAnalysis) -> int:
         rec(f"logrank_chi2__{col}", lr.statistic, unit="chi2", it=f"Log-rank, {SUBGROUPS.get(col, {}).get('it', col)}",
             en=f"Log-rank, {SUBGROUPS.get(col, {}).get('en', col)}")
         rec(f"logrank_p__{col}", lr.p_value, unit="p", it="Valore p del log-rank", en="Log-rank p-value")
+        rec(f"logrank_p_holm__{col}", holm_by_col[col], unit="p", it="Valore p del log-rank, corretto (Holm)",
+            en="Log-rank p-value, Holm-adjusted")
         rt = a.rmst[col]
         for _, r in rt.iloc[1:].iterrows():
             rec(f"rmst_diff_days_{int(a.rmst_horizon)}__{col}={r['group']}", r["diff"],

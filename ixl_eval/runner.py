@@ -41,7 +41,7 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -191,17 +191,58 @@ def _import_once() -> None:
     import papermill.exceptions  # noqa: F401
     import traitlets.config  # noqa: F401
 
+    _engine_name()
+
+
+_ENGINE = "ixl-eval-save-at-end"
+
+
+def _engine_name() -> str:
+    """Register (once) and name the papermill engine that writes the executed notebook once.
+
+    papermill's own engine rewrites the whole output notebook before and after every cell (a
+    JSON-schema validation and an indented dump of every figure so far): some 300 writes a run,
+    seconds of the runner's CPU taken from the kernels, for a file nobody reads until the end.
+    This engine (papermill's nbclient engine otherwise) skips those saves; papermill still writes
+    the notebook when execution ends, with its error banner if a cell failed, and the engine
+    writes what was executed when execution stops abnormally (dead kernel, timeout), so a failed
+    notebook keeps its partial output either way.
+    """
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.exceptions import PapermillException
+    from papermill.iorw import write_ipynb
+
+    class SaveAtEndEngine(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, output_path=None, **kwargs):
+            try:
+                return super().execute_notebook(nb, kernel_name, output_path=None, **kwargs)
+            except BaseException:
+                if output_path:
+                    with suppress(Exception):  # the execution error is the one to report
+                        write_ipynb(nb, output_path)
+                raise
+
+    try:
+        papermill_engines.get_engine(_ENGINE)
+    except PapermillException:
+        papermill_engines.register(_ENGINE, SaveAtEndEngine)
+    return _ENGINE
+
 
 # ------------------------------------------------------------------------------ kernel
 
 
 @contextmanager
-def _kernel(jobs: int):
+def _kernel(jobs: int, dataset=None):
     """A throw-away kernelspec running this interpreter, found through ``JUPYTER_PATH``.
 
     The run never depends on a hand-installed kernelspec: the kernel is always the interpreter
-    (and so the environment) the runner itself runs in.
+    (and so the environment) the runner itself runs in. ``dataset``, the data the runner has
+    just validated, is handed over to the kernels (:func:`ixl_eval.dataset.hand_over`).
     """
+    from .dataset import HANDOVER_ENV, hand_over
+
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
     with tempfile.TemporaryDirectory(prefix="ixl-kernel-") as tmp:
         kdir = Path(tmp) / "kernels" / _KERNEL_NAME
@@ -210,8 +251,10 @@ def _kernel(jobs: int):
             # jupyter_client interrupts a kernel before shutting it down, and ipykernel logs that as
             # "ERROR | KeyboardInterrupt caught in kernel" on the runner's terminal: noise, not a
             # failure (cell errors are captured in the executed notebook, not in this log).
+            # No IPython history (nbclient keeps it in memory anyway): nobody reads a throw-away
+            # kernel's, and it saves a database and a thread at every start.
             "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                     "--IPKernelApp.log_level=CRITICAL"],
+                     "--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"],
             "display_name": f"ixl-eval ({sys.executable})",
             "language": "python",
             "env": {
@@ -223,6 +266,10 @@ def _kernel(jobs: int):
                 "PYDEVD_DISABLE_FILE_VALIDATION": "1",
             },
         }
+        handed = hand_over(dataset, Path(tmp) / "dataset.pickle") if dataset is not None else None
+        if handed is not None:
+            # each kernel would otherwise import pandera and read and validate the same files again
+            spec["env"][HANDOVER_ENV] = str(handed)
         (kdir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
         (Path(tmp) / "sockets").mkdir()
         old = os.environ.get("JUPYTER_PATH")
@@ -431,9 +478,13 @@ def _execute(key: str, source: Path, run_dir: Path, parameters: dict, kernel: tu
             str(source),
             str(out),
             parameters=parameters,
+            engine_name=_engine_name(),
             kernel_name=kernel_name,
             progress_bar=False,
             start_timeout=180,
+            # Every output is in by then and the kernel holds nothing else: a graceful shutdown
+            # (atexit handlers, thread joins, polled exit) kept each lane waiting ~0.6 s.
+            shutdown_kernel="immediate",
             # The kernel's working directory is the notebooks folder, set per client (papermill's
             # own `cwd` would chdir the whole process, which races between worker threads).
             resources={"metadata": {"path": str(source.parent)}},
@@ -647,7 +698,7 @@ def run(params_path, data_dir=None, jobs=None, outputs_dir=None, compare_to=None
     exporter = _HtmlExport(lang=pset.lang)
     # `jobs` lanes execute notebooks; one more thread exports HTML, so a lane starts its next
     # kernel at once instead of waiting for the previous notebook's export.
-    with _kernel(jobs) as kernel, cf.ThreadPoolExecutor(jobs) as pool, cf.ThreadPoolExecutor(1) as html_pool:
+    with _kernel(jobs, ds) as kernel, cf.ThreadPoolExecutor(jobs) as pool, cf.ThreadPoolExecutor(1) as html_pool:
         html_pool.submit(exporter.warm_up)  # nbconvert import and templates, while kernels start
 
         def lane(k):

@@ -42,6 +42,7 @@ import pandas as pd
 
 from . import disclosure, present
 from .cohorts import EPISODE_SUBGROUPS, level_label
+from .multiplicity import holm, tests_sentence
 
 __all__ = [
     # the analysis: one call, one result object
@@ -572,7 +573,7 @@ def conversion_rates(episodes: pd.DataFrame, by: str | None = None, *, conf_leve
 
     The rate is conversions divided by the contract-years at risk (time from start to
     conversion, end or cut-off); under a constant conversion hazard it estimates that hazard
-    per year, and the intervals are Garwood's exact Poisson limits (scipy chi-square quantiles).
+    per year, and the intervals are Garwood's exact Poisson limits (chi-square quantiles).
 
     Returns
     -------
@@ -589,7 +590,7 @@ def conversion_rates(episodes: pd.DataFrame, by: str | None = None, *, conf_leve
     >>> round(float(r["lower"].iloc[0]), 4), round(float(r["upper"].iloc[0]), 4)
     (0.0606, 1.8062)
     """
-    from scipy import stats
+    from .distributions import chi2_ppf
 
     alpha = 1 - conf_level
     if by is None:
@@ -602,8 +603,8 @@ def conversion_rates(episodes: pd.DataFrame, by: str | None = None, *, conf_leve
     for lev, sub in groups:
         d = int((sub["event"] == 1).sum())
         py = float(sub["time"].sum()) / 365.25
-        lo = stats.chi2.ppf(alpha / 2, 2 * d) / 2 / py if d > 0 else 0.0
-        hi = stats.chi2.ppf(1 - alpha / 2, 2 * d + 2) / 2 / py
+        lo = chi2_ppf(alpha / 2, 2 * d) / 2 / py if d > 0 else 0.0
+        hi = chi2_ppf(1 - alpha / 2, 2 * d + 2) / 2 / py
         rows.append({"subgroup": by or "all", "group": lev, "n": len(sub), "conversions": d,
                      "years_at_risk": py, "rate": d / py, "lower": float(lo), "upper": float(hi)})
     out = pd.DataFrame(rows)
@@ -902,11 +903,37 @@ def _ok(n, k: int) -> bool:
     return n is not None and not disclosure.is_small(n, k)
 
 
+# _masks() results by table content: the sentences, figures and records of one analysis ask for
+# the masks of the same few tables dozens of times (35 calls, 7 tables, in the default notebook).
+_MASKS_SEEN: dict = {}
+_DISPLAY_ATTRS = ("kind", "freq", "horizon", "horizons")  # the attrs display() reads
+
+
 def _masks(table, k: int):
     """What the published table withholds: ``(counts, rows)`` where ``counts`` maps each raw count
     column to a boolean array (suppressed, primary or secondary) and ``rows`` flags the rows whose
     estimates are blanked. Sentences, figures and result records use it, so none of them shows a
     number the table hides (e.g. a share that, with the totals, would give a suppressed cell)."""
+    src = table.hr_table_ if hasattr(table, "hr_table_") else table
+    try:
+        key = (_kind(table), int(k), tuple(map(str, src.columns)),
+               tuple(repr(src.attrs.get(a)) for a in _DISPLAY_ATTRS),
+               pd.util.hash_pandas_object(src, index=True).to_numpy().tobytes())
+    except TypeError:  # unhashable cells: compute every time
+        key = None
+    hit = _MASKS_SEEN.get(key) if key is not None else None
+    if hit is not None and hit[0].equals(src):  # same content for sure, not just the same hash
+        counts, rows = hit[1]
+    else:
+        counts, rows = _compute_masks(table, k)
+        if key is not None:
+            if len(_MASKS_SEEN) >= 64:
+                _MASKS_SEEN.clear()
+            _MASKS_SEEN[key] = (src.copy(), (counts, rows))
+    return {c: m.copy() for c, m in counts.items()}, rows.copy()  # callers may edit their copy
+
+
+def _compute_masks(table, k: int):
     d = display(table, "it", k)
     src = table.hr_table_ if hasattr(table, "hr_table_") else table
     shown = disclosure.suppress_table(d.df, d.count_cols, k, by=d.by, lines=d.lines)
@@ -1295,10 +1322,14 @@ def record_estimates(rep, *, incidence=None, rates=None, cox=None, people=None, 
                 f"{group_label(r['covariate'], r['reference'], 'it')}",
                 f"Conversion hazard ratio: {group_label(r['covariate'], r['level'], 'en')} vs "
                 f"{group_label(r['covariate'], r['reference'], 'en')}")
-    for by, res in (tests or {}).items():
+    tests = tests or {}
+    for (by, res), p_holm in zip(tests.items(), holm([r.p_value for r in tests.values()])):
         rep.record(f"conversion_logrank_p__by={by}", res.p_value, unit="p",
                    label_it=f"Test log-rank della trasformazione per {_subgroup_name(by, 'it').lower()}",
                    label_en=f"Log-rank test of conversion by {_subgroup_name(by, 'en').lower()}")
+        rep.record(f"conversion_logrank_p_holm__by={by}", p_holm, unit="p",
+                   label_it=f"Test log-rank per {_subgroup_name(by, 'it').lower()}, corretto (Holm)",
+                   label_en=f"Log-rank test by {_subgroup_name(by, 'en').lower()}, Holm-adjusted")
     if people is not None:
         t = people.reset_index(drop=True)
         counts, hidden = _masks(t, k)
@@ -1543,6 +1574,8 @@ def groups_paragraph(a: StabilisationAnalysis, lang: str = "it", k: int = 10) ->
         if by in a.tests:
             line += " " + describe_test(a.tests[by], by, lang)
         lines.append("- " + line)
+    if len(a.tests) > 1:  # several subgroups tested at once: say how many, and what survives Holm
+        lines.append("\n" + tests_sentence([r.p_value for r in a.tests.values()], lang))
     return "\n".join(lines)
 
 

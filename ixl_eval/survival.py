@@ -46,7 +46,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from .distributions import chi2_sf, norm_ppf, norm_sf
 
 __all__ = [
     "KaplanMeier",
@@ -113,7 +114,7 @@ def _risk_table(t, e, w, n_causes: int):
 
 
 def _z(conf_level: float) -> float:
-    return float(stats.norm.ppf(1 - (1 - conf_level) / 2))
+    return float(norm_ppf(1 - (1 - conf_level) / 2))
 
 
 def _confint(p, se_log, z, conf_type):
@@ -278,13 +279,13 @@ class KaplanMeier:
         tab = self.table_
         times = np.asarray(times, dtype=float)
         grid = tab["time"].to_numpy()
-        out = pd.DataFrame({"time": times})
-        for col, before in (("survival", 1.0), ("lower", 1.0), ("upper", 1.0), ("std_err", 0.0)):
-            out[col] = _step_at(times, grid, tab[col], before)
         beyond = times > grid[-1]
-        out.loc[beyond, ["survival", "lower", "upper", "std_err"]] = np.nan
+        # columns built in numpy and the frame once: called for every group and horizon
+        out = {"time": times}
+        for col, before in (("survival", 1.0), ("lower", 1.0), ("upper", 1.0), ("std_err", 0.0)):
+            out[col] = np.where(beyond, np.nan, _step_at(times, grid, tab[col], before))
         out["n_risk"] = self.at_risk(times)
-        return out
+        return pd.DataFrame(out)
 
     def cumulative_at(self, times) -> pd.DataFrame:
         """Share who had the event by each time (1 − KM), with its interval."""
@@ -459,12 +460,12 @@ class AalenJohansen:
         tab = self.table_
         times = np.asarray(times, dtype=float)
         grid = tab["time"].to_numpy()
-        out = pd.DataFrame({"time": times})
+        beyond = times > grid[-1]
+        out = {"time": times}
         for col, src in (("cif", f"cif_{cause}"), ("lower", f"lower_{cause}"), ("upper", f"upper_{cause}"),
                          ("std_err", f"se_{cause}")):
-            out[col] = _step_at(times, grid, tab[src], 0.0)
-        out.loc[times > grid[-1], ["cif", "lower", "upper", "std_err"]] = np.nan
-        return out
+            out[col] = np.where(beyond, np.nan, _step_at(times, grid, tab[src], 0.0))
+        return pd.DataFrame(out)
 
 
 # --------------------------------------------------------------------------- log-rank
@@ -527,7 +528,7 @@ def logrank(durations, events, groups, *, event_of_interest: int = 1) -> LogRank
     df = G - 1
     table = pd.DataFrame({"group": levels, "n": np.bincount(codes, minlength=G),
                           "observed": dg.sum(axis=0).round().astype(np.int64), "expected": expected})
-    return LogRankResult(stat, df, float(stats.chi2.sf(stat, df)), table)
+    return LogRankResult(stat, df, float(chi2_sf(stat, df)), table)
 
 
 # --------------------------------------------------------------------------- by group helpers
@@ -614,7 +615,7 @@ def rmst_table(fits: dict, tau: float, *, reference=None) -> pd.DataFrame:
         else:
             diff = r["rmst"] - r0["rmst"]
             se = math.hypot(r["se"], r0["se"])
-            p = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else math.nan
+            p = float(2 * norm_sf(abs(diff) / se)) if se > 0 else math.nan
             row.update(diff=diff, diff_lower=diff - z * se, diff_upper=diff + z * se, diff_p=p)
         rows.append(row)
     out = pd.DataFrame(rows)
@@ -1114,7 +1115,7 @@ class CoxModel:
                 n, events = len(X), int(ev.sum())
             rows.append({"covariate": c, "level": lev, "reference": ref, "term": name, "n": n, "events": events,
                          "coef": coef, "se": se, "hr": math.exp(coef), "lower": math.exp(coef - z * se),
-                         "upper": math.exp(coef + z * se), "p": float(2 * stats.norm.sf(abs(coef / se)))})
+                         "upper": math.exp(coef + z * se), "p": float(2 * norm_sf(abs(coef / se)))})
         self.hr_table_ = pd.DataFrame(rows)
         self.n_ = len(X)
         self.n_events_ = int(ev.sum())
@@ -1144,7 +1145,9 @@ class CoxModel:
             km = KaplanMeier().fit(self._t, self._ev.astype(int), self._w, variance="greenwood")
             return 1 - km.survival_at(times)["survival"].to_numpy()
         if how == "rank":
-            return stats.rankdata(times)
+            from scipy.stats import rankdata  # only this transform needs scipy.stats
+
+            return rankdata(times)
         if how == "identity":
             return np.asarray(times, dtype=float)
         if how == "log":
@@ -1198,17 +1201,17 @@ class CoxModel:
         names = self.design_
         term_rows = [{"term": nm, "statistic": stat([j]), "df": 1} for j, nm in enumerate(names)]
         terms = pd.DataFrame(term_rows)
-        terms["p"] = stats.chi2.sf(terms["statistic"], 1)
+        terms["p"] = chi2_sf(terms["statistic"].to_numpy(), 1)
         rows = []
         tab = self.hr_table_
         for cov in pd.unique(tab["covariate"]):
             idx = np.flatnonzero(tab["covariate"].to_numpy() == cov)
             x = stat(idx)
-            rows.append({"covariate": cov, "statistic": x, "df": len(idx), "p": float(stats.chi2.sf(x, len(idx)))})
+            rows.append({"covariate": cov, "statistic": x, "df": len(idx), "p": float(chi2_sf(x, len(idx)))})
         out = pd.DataFrame(rows)
         out["violated"] = out["p"] < alpha
         x = stat(range(len(names)))
-        out.attrs["global"] = {"statistic": x, "df": len(names), "p": float(stats.chi2.sf(x, len(names)))}
+        out.attrs["global"] = {"statistic": x, "df": len(names), "p": float(chi2_sf(x, len(names)))}
         out.attrs["terms"] = terms
         out.attrs["time_transform"] = time_transform
         self.ph_test_ = out

@@ -309,3 +309,11 @@ def test_wilson_interval_matches_statsmodels(num, den):
 
     lo, hi = proportion_confint(num, den, alpha=0.05, method="wilson")
     assert kpi._wilson(num, den) == pytest.approx((lo, hi), abs=1e-12)
+
+
+def test_breakdowns_are_computed_once_and_handed_out_as_copies(ind):
+    first = ind.breakdown("channel", "quarter")
+    first.loc["2024Q1", "ips"] = 999  # the caller's copy
+    assert ind.breakdown("channel", "quarter").loc["2024Q1", "ips"] == 2
+    assert ind.breakdown("citizenship", "year", top=1).columns.tolist() == ["MA", "OTHER"]
+    assert len(ind.breakdown("citizenship", "year").columns) > 2  # top is part of the key

@@ -278,6 +278,31 @@ def test_failing_notebook_does_not_sink_the_others(tmp_path, synth_dir, monkeypa
     assert not [d for d in out.iterdir() if d.name.startswith(".tmp-")]
 
 
+@pytest.mark.slow
+def test_dead_kernel_keeps_what_was_executed(tmp_path, synth_dir, monkeypatch):
+    # the notebook is written once, at the end (no save before and after every cell): a kernel
+    # dying mid-notebook must still leave the cells run so far for the analyst
+    key = sorted(params.NOTEBOOK_PARAMS)[0]
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    nb = _tiny_notebook(key, fail=False)
+    nb.cells.insert(3, nbformat.v4.new_code_cell("import os\nos._exit(1)"))
+    nbformat.write(nb, str(nbdir / f"00_{key}.ipynb"))
+    p = tmp_path / "one.yaml"
+    p.write_text(f"name: one\nnotebooks:\n  {key}: {{}}\n")
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", nbdir)
+    res = runner.run(p, data_dir=synth_dir, outputs_dir=tmp_path / "outputs", jobs=1, compare=False,
+                     stream=open(tmp_path / "log.txt", "w"))
+    [n] = res.notebooks
+    assert n.status == "failed" and n.error["ename"] == "DeadKernelError"
+    kept = nbformat.read(str(res.run_dir / n.ipynb), as_version=4)
+    ran = [c.execution_count for c in kept.cells if c.cell_type == "code"]
+    assert ran[:4] == [1, 2, 3, 4] and ran[-1] is None  # parameters (and injected), open, summary; no finish
+    assert any(o.get("data", {}).get("text/html", "").startswith('<div class="ixl-summary"')
+               for o in kept.cells[3].outputs)
+    assert (res.run_dir / f"{key}.html").is_file()
+
+
 # ------------------------------------------------------------------ the full suite (one run)
 
 

@@ -397,3 +397,19 @@ def test_figures_draw_only_what_the_tables_show():
     labels = [t.get_text() for t in fig2.axes[0].get_yticklabels()]
     assert not any("Micro" in x for x in labels)  # 4 conversions: not drawn
     plt.close("all")
+
+
+def test_masks_are_remembered_by_content_not_by_object():
+    d, _ = _golden()
+    inc = st.conversion_incidence(d, [183, 365], by=["employer_size"])
+    first = st._masks(inc, 10)
+    again = st._masks(inc.copy(), 10)  # another object, same content: the same masks
+    assert all(np.array_equal(first[0][c], again[0][c]) for c in first[0]) and np.array_equal(first[1], again[1])
+    first[1][:] = True  # a caller editing its copy does not change what the next caller gets
+    assert np.array_equal(st._masks(inc, 10)[1], again[1])
+    bigger = inc.copy()
+    bigger[["n", "conversions"]] = bigger[["n", "conversions"]] * 10  # nothing small any more
+    counts, rows = st._masks(bigger, 10)
+    assert not rows.any() and not any(m.any() for m in counts.values())
+    assert again[1].any()  # while the original table does withhold something
+    assert not st._masks(inc, 1)[1].any() and st._masks(inc, 100)[1].all()  # k is part of the key
