@@ -30,8 +30,7 @@ run: data
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
-	$(BIN)/python -m pip install -q -e '.[test,bench]'
+bench: data
 	$(BIN)/python benchmarks/suite.py
 	$(BIN)/python benchmarks/scale.py
 
