@@ -64,6 +64,7 @@ from pydantic import (
 
 from .cohorts import EPISODE_SUBGROUPS, SUBGROUPS
 from .exceptions import ParamsError
+from .ips import COVARIATES as IPS_COVARIATES
 
 __all__ = [
     "CommonParams",
@@ -167,11 +168,14 @@ class MonitoraggioTrimestraleParams(_Frozen):
     )
 
 
+# The propensity-score vocabulary is the IPS design's own (``ips.COVARIATES``).
+IpsCovariate = Literal[tuple(IPS_COVARIATES)]  # type: ignore[valid-type]
+
+
 class EfficaciaIpsParams(_Frozen):
     """20_efficacia_ips: does IPS help people find work sooner and more often than comparable people?"""
 
-    covariates: tuple[Literal["gender", "age_band", "citizenship_group", "education", "enrolment_year",
-                              "interview_format", "months_since_enrolment"], ...] = Field(
+    covariates: tuple[IpsCovariate, ...] = Field(
         ("gender", "age_band", "citizenship_group", "education", "enrolment_year", "months_since_enrolment"),
         min_length=1,
         description="Characteristics in the propensity score (chosen before looking at outcomes).",
@@ -774,7 +778,7 @@ def render_docs() -> str:
     ``docs/parameters.md`` is this text (``ixl-eval params docs --out docs/parameters.md``); a test
     keeps it current.
     """
-    from .cohorts import SUBGROUPS as groups
+    groups = SUBGROUPS
 
     parts = [
         "# Parameter sets",

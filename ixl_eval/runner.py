@@ -13,8 +13,7 @@ Run folder (see ``docs/developing.md``)::
     <key>.ipynb  <key>.html  index.html  results.json  manifest.json
     tables/<key>__<name>.csv  tables.xlsx  fragments/<key>.json
 
-Comparison with an earlier run (issue 7): if ``ixl_eval/compare.py`` exists, its
-``compare_runs(prev_dir, new_dir)`` is called with the previous run folder (``compare_to``, or the
+Comparison with an earlier run (issue 7): :func:`ixl_eval.compare.compare_runs` is called with the previous run folder (``compare_to``, or the
 latest earlier complete run of the same parameter set) and the folder being built; it writes its
 own files into ``new_dir`` and returns an HTML fragment (or None) that ``index.html`` shows.
 
@@ -33,7 +32,6 @@ import concurrent.futures as cf
 import datetime as dt
 import hashlib
 import html
-import importlib.util
 import json
 import os
 import re
@@ -580,10 +578,10 @@ def _write_xlsx(run_dir: Path) -> str | None:
 
 
 def _compare(prev: Path | None, new_dir: Path) -> dict | None:
-    """Call ``ixl_eval.compare.compare_runs`` when that module exists (issue 7); else nothing."""
-    if prev is None or importlib.util.find_spec("ixl_eval.compare") is None:
+    """Compare with the previous run through :func:`ixl_eval.compare.compare_runs` (None: no previous run)."""
+    if prev is None:
         return None
-    from . import compare  # type: ignore[attr-defined]
+    from . import compare
 
     try:
         fragment = compare.compare_runs(Path(prev), new_dir)
@@ -643,7 +641,7 @@ def run(params_path, data_dir=None, jobs=None, outputs_dir=None, compare_to=None
         Where run folders go; default ``outputs/`` in the repository.
     compare_to : path-like, optional
         An earlier run folder to compare with; default the latest earlier complete run of the
-        same parameter set. Used only if ``ixl_eval.compare`` exists.
+        same parameter set.
     compare : bool
         False skips the comparison.
     notebooks_dir : path-like, optional

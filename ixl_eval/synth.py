@@ -1028,7 +1028,6 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> SynthResult:
     iv_day = enr + np.floor(delay)
     possible = iv_day < np.minimum(w_abs, _H)
     u_iv = rng.random(n)
-    iv_year = (np.datetime64(ORIGIN) + iv_day.astype("timedelta64[D]")).astype("datetime64[Y]").astype(int) + 1970
     # The report's interview figures: 1,309 done in 2023, and in Q1 2024 as many as 90% of the
     # quarter's enrolments. For those enrolment years the number interviewed inside the window
     # is the target (minus interviews of earlier enrolees falling in it); elsewhere probability p.

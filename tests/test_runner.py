@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sys
-import types
 from pathlib import Path
 
 import nbformat
@@ -127,18 +125,14 @@ def test_toc_lists_h2_and_h3_after_the_title_cell():
     assert soup.title.get_text() == "Titolo"
 
 
-def test_compare_hook_is_optional_and_called_when_present(tmp_path, monkeypatch):
+def test_compare_hook_calls_compare_runs_and_shows_its_failure(tmp_path, monkeypatch):
+    from ixl_eval import compare
+
     prev, new = tmp_path / "prev", tmp_path / "new"
     prev.mkdir()
     new.mkdir()
-    monkeypatch.setattr(runner.importlib.util, "find_spec", lambda name: None)
-    assert runner._compare(prev, new) is None
     calls = []
-    fake = types.ModuleType("ixl_eval.compare")
-    fake.compare_runs = lambda a, b: calls.append((a, b)) or "<p>3 stime cambiate</p>"
-    monkeypatch.setitem(sys.modules, "ixl_eval.compare", fake)
-    monkeypatch.setattr("ixl_eval.compare", fake, raising=False)
-    monkeypatch.setattr(runner.importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(compare, "compare_runs", lambda a, b: calls.append((a, b)) or "<p>3 stime cambiate</p>")
     got = runner._compare(prev, new)
     assert calls == [(prev, new)] and got == {"previous_run": "prev", "html": "<p>3 stime cambiate</p>", "error": None}
     assert runner._compare(None, new) is None
@@ -146,7 +140,7 @@ def test_compare_hook_is_optional_and_called_when_present(tmp_path, monkeypatch)
     def broken(a, b):
         raise ValueError("bad previous run")
 
-    fake.compare_runs = broken
+    monkeypatch.setattr(compare, "compare_runs", broken)
     assert runner._compare(prev, new)["error"] == "ValueError: bad previous run"
 
 
