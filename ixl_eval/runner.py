@@ -539,6 +539,27 @@ def _export(nr: NotebookRun, run_dir: Path, exporter, progress: _Progress) -> No
 # --------------------------------------------------------------------------- collection
 
 
+def _write_tables(run_dir: Path, lang: str, k: int) -> str | None:
+    """The workbook and the legend of the run's tables (``tables.xlsx``, ``tables/legenda.csv``).
+
+    Typed tables (with a schema in ``fragments/tables/*.json``) go through
+    :func:`ixl_eval.report.render.write_workbook`: numbers as numeric cells, marks, legend."""
+    import pandas as pd
+
+    from .report import render
+
+    schemas = [s for f in sorted((run_dir / "fragments" / "tables").glob("*.json"))
+               for s in json.loads(f.read_text(encoding="utf-8"))]
+    typed = {f"{s['notebook']}__{s['name']}.csv" for s in schemas}
+    legacy = [p for p in sorted((run_dir / "tables").glob("*.csv")) if p.name not in typed]
+    if schemas:
+        rows = render.legend_rows(schemas, k)
+        pd.DataFrame(rows).to_csv(run_dir / "tables" / "legenda.csv", index=False, encoding="utf-8-sig")
+    if legacy or not schemas:
+        return _write_xlsx(run_dir)
+    return render.write_workbook(run_dir, lang, k)
+
+
 def _write_xlsx(run_dir: Path) -> str | None:
     """All ``tables/*.csv`` into ``tables.xlsx``: one sheet per table, plus an index sheet."""
     import pandas as pd
@@ -710,7 +731,7 @@ def run(params_path, data_dir=None, jobs=None, outputs_dir=None, compare_to=None
 
     records = merge_records(n.fragment["records"] for n in runs if n.fragment)
     write_results(records, tmp / "results.json")
-    xlsx = _write_xlsx(tmp)
+    xlsx = _write_tables(tmp, pset.lang, pset.disclosure_threshold)
     prev = None
     if compare:
         prev = Path(compare_to).expanduser().resolve() if compare_to is not None else _latest_run(
