@@ -541,9 +541,10 @@ def estimate_effect(frame: pd.DataFrame, covariates, *, headline: str = "placed_
     covariates = list(covariates)
     t = frame["treated"]
     contrast = frame.attrs.get("contrast", "")
+    numeric_cats = () if year_as == "linear" else None  # the parameter that says otherwise
     pframe, pooled = design.pool_sparse_levels(frame, covariates, _arm_counts, min_count=min_level,
-                                               reference=_REFERENCE)
-    ps = causal.PropensityScore(covariates, categorical=() if year_as == "linear" else None).fit(pframe, "treated")
+                                               reference=_REFERENCE, categorical=numeric_cats)
+    ps = causal.PropensityScore(covariates, categorical=numeric_cats).fit(pframe, "treated")
     iptw = causal.IPTW(stabilize=True, trim=(trim, 1 - trim) if trim > 0 else None).fit(t, ps.scores_)
     match = causal.NearestNeighbourMatch(caliper=caliper, scale="logit").fit(t, ps.scores_)
     # balance per level of every categorical covariate, calendar years included, whatever the score used
