@@ -91,7 +91,7 @@ def one_seed(seed: int, scale: float = 1.0) -> list[dict]:
     if pt.cox is not None:
         t = pt.cox.hr_table_.set_index("term")
         for term, target in tot.items():
-            if term not in t.index:
+            if term not in t.index or target is None:
                 continue
             r = t.loc[term]
             for kind, tv in (("total", target), ("conditional_param", truth["cox_log_hr"][term])):

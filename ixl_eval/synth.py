@@ -1360,11 +1360,20 @@ def _total_effects(rng, *, enr, ind, year, c_first, c_w, mult, off_m, dec_m, ips
         frames.append(f.loc[time_ > 0])
     data = pd.concat(frames, ignore_index=True)
     block = np.repeat(np.arange(TRUTH_REPLICATES_TOTAL), [len(f) for f in frames])
-    full = CoxModel(names, strata=["year"]).fit(data).params_
-    per = [CoxModel(names, strata=["year"]).fit(data.loc[block == b]).params_ for b in range(TRUTH_REPLICATES_TOTAL)]
-    mcse = pd.concat(per, axis=1).std(axis=1, ddof=1) / np.sqrt(TRUTH_REPLICATES_TOTAL)
-    return {"log_hr": {k2: float(v) for k2, v in full.items()},
-            "mc_se": {k2: float(v) for k2, v in mcse.items()},
+    # a level with almost no placements in every replicate (gender X at small scales) has no total
+    # effect to speak of: left out (null) rather than let it run off to infinity
+    ev1 = data["event"].to_numpy() == 1
+    terms = [nm for nm in names if data.loc[ev1, nm].sum() >= 5 * TRUTH_REPLICATES_TOTAL]
+    full = CoxModel(terms, strata=["year"]).fit(data).params_
+    per = []
+    for b in range(TRUTH_REPLICATES_TOTAL):
+        try:
+            per.append(CoxModel(terms, strata=["year"]).fit(data.loc[block == b]).params_)
+        except ValueError:  # a sparse level in one block: that block is left out of the MC SE
+            continue
+    mcse = pd.concat(per, axis=1).std(axis=1, ddof=1) / np.sqrt(len(per))
+    return {"log_hr": {k2: (float(full[k2]) if k2 in terms else None) for k2 in names},
+            "mc_se": {k2: (float(mcse[k2]) if k2 in terms else None) for k2 in names},
             "replicates": TRUTH_REPLICATES_TOTAL}
 
 
