@@ -149,22 +149,34 @@ def pool_sparse_levels(frame: pd.DataFrame, covariates, counts, *, min_count: fl
 
 def pooled_sentence(pooled: dict, lang: str = "it", what: tuple[str, str] = ("persone", "people"),
                     min_count: float = 5) -> str:
-    """One plain sentence naming the pooled levels ("" when nothing was pooled)."""
+    """One plain sentence naming the pooled levels and where they went ("" when nothing was pooled).
+
+    Examples
+    --------
+    >>> pooled_sentence({"gender": {"X": "M"}}, "en", ("placements", "placements"))
+    'So the model can be estimated, groups with fewer than 5 placements were pooled with another group: gender: Non-binary / n.a. → Men.'
+    """
     if not pooled:
         return ""
     from .cohorts import SUBGROUPS, level_label
 
     i = "it" if lang == "it" else "en"
+
+    def lab(c, v):
+        if v == OTHER:
+            return "altri (pochi casi)" if i == "it" else "others (few cases)"
+        try:
+            return str(level_label(c, v, lang)) if c in SUBGROUPS else str(v)
+        except Exception:  # noqa: BLE001 - a merged label ("2018-2019") is shown as it is
+            return str(v)
+
     parts = []
     for c, m in pooled.items():
         name = SUBGROUPS.get(c, {i: c})[i]
-        items = ", ".join(f"{level_label(c, k, lang) if c in SUBGROUPS else k} → "
-                          f"{(('altri (pochi casi)' if i == 'it' else 'others (few cases)') if v == OTHER else v)}"
-                          for k, v in m.items())
-        parts.append(f"{name.lower()}: {items}")
+        parts.append(f"{name.lower()}: " + ", ".join(f"{lab(c, k)} → {lab(c, v)}" for k, v in m.items()))
     n = int(min_count)
     if lang == "it":
-        return (f"Gruppi con meno di {n} {what[0]}, riuniti con un gruppo vicino per poter stimare il modello: "
-                + "; ".join(parts) + ".")
-    return f"Groups with fewer than {n} {what[1]}, pooled with a neighbouring group so the model can be estimated: " \
-        + "; ".join(parts) + "."
+        return (f"Per poter stimare il modello, i gruppi con meno di {n} {what[0]} sono stati riuniti a un altro "
+                "gruppo: " + "; ".join(parts) + ".")
+    return (f"So the model can be estimated, groups with fewer than {n} {what[1]} were pooled with another group: "
+            + "; ".join(parts) + ".")

@@ -1127,8 +1127,8 @@ def effect_paragraph(effect: IpsEffect, lang: str = "it", k: int = 10) -> str:
     if agree:
         parts.append(agree)
     if effect.pooled:
-        parts.append(design.pooled_sentence(effect.pooled, lang, ("persone in uno dei due gruppi",
-                                                                  "people in either group"), effect.min_level))
+        parts.append(design.pooled_sentence(effect.pooled, lang, ("persone IPS o di confronto",
+                                                                  "IPS or comparison people"), effect.min_level))
     if effect.year_as == "linear":
         parts.append("L'anno di iscrizione entra nel punteggio come un numero (parametro year_as), non anno per anno." if it
                      else "The enrolment year enters the score as one number (parameter year_as), not year by year.")
@@ -1247,20 +1247,19 @@ def estimand_text(effect: IpsEffect, lang: str = "it") -> str:
         return ""
     if lang == "it":
         s = (f"Che cosa misura: {e['it']}. Le quote di persone con un lavoro a 6 e 12 mesi (incidenza cumulata) sono "
-             "il risultato principale: la loro differenza è la media delle differenze tra persone, si legge "
-             "direttamente («su 100 persone…») e non cambia se si tiene conto o no delle caratteristiche. "
-             "L'hazard ratio è invece un rapporto «marginale» sul gruppo nel suo insieme: è più piccolo del "
-             "rapporto che si otterrebbe confrontando persone identiche (non collassabilità), quindi non va "
-             "confrontato con il modello condizionato.")
+             "il risultato principale: si leggono direttamente («su 100 persone…») e la loro differenza è la media "
+             "delle differenze tra le singole persone. L'hazard ratio è invece un rapporto «marginale» sul gruppo "
+             "nel suo insieme: di solito è più piccolo del rapporto tra persone con le stesse caratteristiche "
+             "(non collassabilità), quindi non va confrontato con il modello condizionato.")
         if effect.contrast == "offer":
             s += (" Poiché circa un terzo rifiuta e nessuno ne beneficia prima dell'avvio, l'effetto della proposta "
                   "è più piccolo di quello della presa in carico.")
         return s
     s = (f"What it measures: {e['en']}. The shares placed at 6 and 12 months (cumulative incidence) are the main "
-         "result: their difference is the average of the differences between people, reads directly (\"of 100 "
-         "people…\") and does not change whether or not characteristics are allowed for. The hazard ratio is a "
-         "\"marginal\" ratio over the group as a whole: it is smaller than the ratio comparing identical people "
-         "(non-collapsibility), so it should not be compared with the conditional model.")
+         "result: they read directly (\"of 100 people…\") and their difference is the average of the differences "
+         "between individual people. The hazard ratio is a \"marginal\" ratio over the group as a whole: it is "
+         "usually smaller than the ratio between people with the same characteristics (non-collapsibility), so it "
+         "should not be compared with the conditional model.")
     if effect.contrast == "offer":
         s += (" Since about a third decline and nobody benefits before their start, the effect of the offer is "
               "smaller than the effect of being taken in charge.")
