@@ -25,7 +25,7 @@ from pathlib import Path
 
 __all__ = ["RECORD_FIELDS", "ResultRecord", "merge_records", "write_results", "read_results"]
 
-RECORD_FIELDS = ("notebook", "key", "value", "ci_low", "ci_high", "n", "unit", "label_it", "label_en")
+RECORD_FIELDS = ("notebook", "key", "value", "ci_low", "ci_high", "n", "unit", "label_it", "label_en", "suppressed")
 # snake_case name, then optional "__column=level" qualifiers (levels may hold letters, digits, = . + < > -)
 _KEY = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*(__[\w=.+<>-]+)*$")
 
@@ -60,6 +60,9 @@ class ResultRecord:
     unit: str = ""
     label_it: str = ""
     label_en: str = ""
+    # why a value (or its n) is null: "below_threshold", "secondary", "derived", or "n_..." when
+    # only n is withheld; None when nothing is withheld
+    suppressed: str | None = None
 
     def __post_init__(self):
         if not _KEY.match(self.key):

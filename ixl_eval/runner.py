@@ -539,6 +539,27 @@ def _export(nr: NotebookRun, run_dir: Path, exporter, progress: _Progress) -> No
 # --------------------------------------------------------------------------- collection
 
 
+def _write_tables(run_dir: Path, lang: str, k: int) -> str | None:
+    """The workbook and the legend of the run's tables (``tables.xlsx``, ``tables/legenda.csv``).
+
+    Typed tables (with a schema in ``fragments/tables/*.json``) go through
+    :func:`ixl_eval.report.render.write_workbook`: numbers as numeric cells, marks, legend."""
+    import pandas as pd
+
+    from .report import render
+
+    schemas = [s for f in sorted((run_dir / "fragments" / "tables").glob("*.json"))
+               for s in json.loads(f.read_text(encoding="utf-8"))]
+    typed = {f"{s['notebook']}__{s['name']}.csv" for s in schemas}
+    legacy = [p for p in sorted((run_dir / "tables").glob("*.csv")) if p.name not in typed]
+    if schemas:
+        rows = render.legend_rows(schemas, k)
+        pd.DataFrame(rows).to_csv(run_dir / "tables" / "legenda.csv", index=False, encoding="utf-8-sig")
+    if legacy or not schemas:
+        return _write_xlsx(run_dir)
+    return render.write_workbook(run_dir, lang, k)
+
+
 def _write_xlsx(run_dir: Path) -> str | None:
     """All ``tables/*.csv`` into ``tables.xlsx``: one sheet per table, plus an index sheet."""
     import pandas as pd
@@ -710,13 +731,18 @@ def run(params_path, data_dir=None, jobs=None, outputs_dir=None, compare_to=None
 
     records = merge_records(n.fragment["records"] for n in runs if n.fragment)
     write_results(records, tmp / "results.json")
-    xlsx = _write_xlsx(tmp)
+    xlsx = _write_tables(tmp, pset.lang, pset.disclosure_threshold)
     prev = None
     if compare:
         prev = Path(compare_to).expanduser().resolve() if compare_to is not None else _latest_run(
             outputs, pset.name, run_id)
     comparison = None  # compared below, once manifest.json exists: compare_runs reads it
-    status = "ok" if all(n.ok for n in runs) else "failed"
+    # the last gate before publishing: attack what the run is about to publish; a withheld count
+    # that the published files give back fails the run (its locations are recorded, never values)
+    from .audit import audit_run
+
+    audit = audit_run(tmp, pset.disclosure_threshold)
+    status = "ok" if all(n.ok for n in runs) and audit.ok else "failed"
     ended = _now()
     duration = round(time.perf_counter() - t_start, 2)
     cv = code_version()
@@ -749,6 +775,8 @@ def run(params_path, data_dir=None, jobs=None, outputs_dir=None, compare_to=None
         "platform": sys.platform,
         "packages": package_versions(),
         "notebooks": [n.as_manifest() for n in runs],
+        "disclosure_audit": {"withheld_counts": audit.withheld, "equations": audit.equations,
+                             "findings": [{"rule": f["rule"], "where": f["where"]} for f in audit.findings]},
         "comparison": None if comparison is None else {k: v for k, v in comparison.items() if k != "html"},
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -782,5 +810,11 @@ def main_run(params, data_dir=None, jobs=None, outputs_dir=None, compare_to=None
         print(f"run {res.run_id} ok in {res.duration_s:.1f} s: {index}")
         return 0
     names = ", ".join(n.key for n in res.failed)
+    audit = json.loads((res.run_dir / "manifest.json").read_text(encoding="utf-8")).get("disclosure_audit") or {}
+    if audit.get("findings"):
+        names = ", ".join(filter(None, [names, f"disclosure audit: {len(audit['findings'])} withheld counts "
+                                               "could be recovered from the published files"]))
+        for f in audit["findings"][:10]:
+            print(f"  [{f['rule']}] {f['where']}", file=sys.stderr)
     print(f"run {res.run_id} FAILED ({names}) in {res.duration_s:.1f} s; see {index}", file=sys.stderr)
     return RunError.exit_code

@@ -9,7 +9,9 @@ from ixl_eval.results import RECORD_FIELDS, ResultRecord, merge_records
 
 
 def test_record_fields_are_the_fixed_interface():
-    assert RECORD_FIELDS == ("notebook", "key", "value", "ci_low", "ci_high", "n", "unit", "label_it", "label_en")
+    # the nine original fields, in order, then the reason a value is withheld (issue 10)
+    assert RECORD_FIELDS == ("notebook", "key", "value", "ci_low", "ci_high", "n", "unit", "label_it", "label_en",
+                             "suppressed")
 
 
 def test_nan_becomes_null_and_numpy_ints_stay_ints():

@@ -29,13 +29,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import disclosure, present
-from .contract import RULES
-from .dataset import Dataset, load_dataset
-from .exceptions import DisclosureError, ParamsError
-from .paths import resolve_data_dir
-from .provenance import code_version
-from .results import ResultRecord
+from .. import disclosure, present
+from ..contract import RULES
+from ..dataset import Dataset, load_dataset
+from ..exceptions import DisclosureError, ParamsError
+from ..paths import resolve_data_dir
+from ..provenance import code_version
+from ..results import ResultRecord
+from . import render
+from .table import PRIMARY, SHOWN, Table
 
 __all__ = ["Report", "COUNT_UNITS", "FORBIDDEN_COLUMNS"]
 
@@ -144,6 +146,11 @@ class Report:
         self.title_ = {"it": key, "en": key}
         self.summary_: str = ""
         self._slugs: Counter = Counter()
+        self.published_: dict[str, Table] = {}
+        self._prot = None
+        self._links: dict[str, dict] = {}
+        self._schemas: list[dict] = []
+        self._relations: list = []
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -246,27 +253,94 @@ class Report:
         return disclosure.format_count(n, self.k, self.lang)
 
     def record(self, key: str, value, *, ci=None, n=None, unit: str = "", label_it: str = "",
-               label_en: str = "") -> ResultRecord:
+               label_en: str = "", cell=None, base=(), rests_on=None) -> ResultRecord:
         """Record a key estimate for ``results.json``.
 
-        Suppression: when ``n`` (the people the estimate rests on) is below the threshold the
-        value, interval and n are withheld (null); a count (``unit`` in :data:`COUNT_UNITS`)
-        below the threshold is withheld likewise.
+        Disclosure (applied when the notebook finishes, with the tables' protection):
+
+        * ``cell``: the identity of the table cell this count is (``Table.cell_id``): the record
+          follows that cell's status, so a number is withheld in ``results.json`` wherever a table
+          withholds it;
+        * ``base``: identities of the counts this share, rate or change is computed from: withheld
+          when any of them is;
+        * ``rests_on``: the identity of the group's count: the estimate is withheld when the count
+          is below the threshold, and ``n`` whenever the count is withheld;
+        * unlinked records: a count (``unit`` in :data:`COUNT_UNITS`) or an ``n`` from 1 to k−1 is
+          withheld, and records that differ in one ``__column=level`` qualifier form a line
+          protected like a table's.
+
+        A withheld value is ``null`` and the field ``suppressed`` says why.
         """
         if key in self._raw:
             raise ValueError(f"result key {key!r} recorded twice in notebook {self.key!r}")
         lo, hi = (None, None) if ci is None else ci
-        # the raw numbers stay private to this object: final_records() needs them for secondary suppression
+        # the raw numbers stay private to this object: final_records() applies the protection
         self._raw[key] = {"value": value, "n": n, "unit": unit}
-        if n is not None and disclosure.is_small(n, self.k):
-            value, lo, hi, n = None, None, None, None
-        if unit in COUNT_UNITS and value is not None and disclosure.is_small(value, self.k):
-            value, lo, hi = None, None, None
+        self._links[key] = {"cell": cell, "base": tuple(base), "rests_on": rests_on}
         rec = ResultRecord(self.key, key, value, lo, hi, None if n is None else int(n), unit, label_it, label_en)
         self.records_.append(rec)
         return rec
 
-    def table(self, df: pd.DataFrame, name: str, *, caption_it: str = "", caption_en: str = "",
+    def record_cell(self, table: Table, row, col: str, key: str, *, unit: str = "", label_it: str = "",
+                    label_en: str = "", n_col: str | None = None) -> ResultRecord:
+        """Record one cell of a published table (with its interval, if it has one), linked to the
+        table's protection so ``results.json`` and the table can never disagree.
+
+        ``row`` is a position or a dict of label values; ``n_col`` names the count column whose
+        value is the record's ``n``.
+        """
+        i = table.find(row) if isinstance(row, dict) else int(row)
+        c = table.col(col)
+        v = table.data.at[i, col]
+        ci = tuple(table.data.at[i, b] for b in c.ci) if c.ci else None
+        n = table.data.at[i, n_col] if n_col else None
+        ident = lambda k: table.cell_id(i, k)  # noqa: E731
+        if c.role == "count":
+            return self.record(key, v, ci=ci, n=n, unit=unit, label_it=label_it, label_en=label_en, cell=ident(col),
+                               rests_on=ident(n_col) if n_col else None)
+        return self.record(key, v, ci=ci, n=n, unit=unit, label_it=label_it, label_en=label_en,
+                           base=tuple(ident(b) for b in c.base),
+                           rests_on=ident(c.rests_on or n_col) if (c.rests_on or n_col) else None)
+
+    def publish(self, *tables: Table, relations=()) -> dict:
+        """Protect every table the notebook will show, together, before any is shown.
+
+        One call per notebook, right after the analysis: the joint protection
+        (:func:`ixl_eval.disclosure.protect`) sees every count at once, so a number withheld in
+        one table is withheld in all, and sentences, charts and records then read the same
+        protected tables. Returns ``{name: table}`` (also kept in :attr:`published_`).
+
+        A later call may add tables, but not withhold a number an earlier table already showed:
+        that would be a leak, and it raises :class:`DisclosureError`.
+        """
+        tables = [t for t in tables if t is not None]
+        for t in tables:
+            if t.name in self.published_:
+                raise ValueError(f"table {t.name!r} published twice in notebook {self.key!r}")
+            bad = FORBIDDEN_COLUMNS.intersection(c.key for c in t.cols)
+            if bad:
+                raise DisclosureError(f"table {t.name!r} has identifying columns {sorted(bad)}; aggregate first")
+        before = set(self._prot.hidden_) if self._prot is not None else set()
+        shown_before = set(self._prot.values_) - before if self._prot is not None else set()
+        prot = disclosure.protect(list(self.published_.values()) + tables, self.k, relations=relations,
+                                  known=self._prot)
+        newly = (prot.hidden_ - before) & shown_before
+        if newly:
+            raise DisclosureError(
+                f"notebook {self.key!r}: publishing {[t.name for t in tables]} would withhold numbers that "
+                "earlier tables already showed; publish all tables in one call"
+            )
+        self._prot = prot
+        self._relations += [list(r) for r in relations]
+        for t in tables:
+            self.published_[t.name] = t
+        return dict(self.published_)
+
+    def status_of(self, ident) -> int:
+        """The status of a count identity (``Table.cell_id``) after :meth:`publish`."""
+        return SHOWN if self._prot is None else self._prot.status_of(ident)
+
+    def table(self, df, name: str = "", *, caption_it: str = "", caption_en: str = "",
               count_cols=None, linked: dict | None = None, estimates: dict | None = None,
               index: bool = False, write: bool = True,
               lines: str = "both", by: str | None = None):
@@ -288,6 +362,10 @@ class Report:
             Column splitting the rows into blocks with totals of their own (stacked subgroups):
             columns are protected within each block (see :func:`ixl_eval.disclosure.suppress_table`).
         """
+        if isinstance(df, Table):
+            return self._typed_table(df if not name else self.published_.get(name, df), write=write)
+        if isinstance(df, str) and df in self.published_:
+            return self._typed_table(self.published_[df], write=write)
         bad = FORBIDDEN_COLUMNS.intersection(map(str, df.columns)) | FORBIDDEN_COLUMNS.intersection(
             map(str, df.index.names)
         )
@@ -310,6 +388,19 @@ class Report:
         note = disclosure.suppression_note(self.k, self.lang) if count_cols else ""
         caption = self.t(caption_it, caption_en)
         return _display_html(present.html_table(shown, caption=caption, note=note, lang=self.lang))
+
+    def _typed_table(self, t: Table, *, write: bool = True):
+        if t.name not in self.published_:
+            self.publish(t)
+        if t.name in self.tables_:
+            raise ValueError(f"table {t.name!r} shown twice in notebook {self.key!r}")
+        self.tables_.append(t.name)
+        if write and self.output_dir is not None:
+            tdir = self.output_dir / "tables"
+            tdir.mkdir(parents=True, exist_ok=True)
+            render.write_csv(t, tdir / f"{self.key}__{t.name}.csv", self.lang, self.k)
+            self._schemas.append(t.schema(self.key))
+        return _display_html(render.html_table(t, self.lang, self.k))
 
     def figure(self, fig, *, caption_it: str = "", caption_en: str = ""):
         """Show a matplotlib figure as an image with its caption (the figure is then closed)."""
@@ -369,28 +460,57 @@ class Report:
         )
 
     def final_records(self) -> list[ResultRecord]:
-        """The records as published: primary suppression plus secondary suppression across records.
+        """The records as published, with the protection of the tables and of their own lines.
 
-        Records whose keys differ only in one ``__column=level`` qualifier form a line (e.g.
-        ``x__gender=F``, ``x__gender=M``, ``x__gender=X``); as in tables, a line may not keep exactly
-        one withheld ``n`` (or count value), or it could be recovered from the total recorded beside
-        it: the smallest other one is withheld too (its estimate stays: it does not give n back).
+        Linked records (``cell``, ``base``, ``rests_on``) follow the protection of the tables
+        published by this notebook. Unlinked ones: a count or ``n`` from 1 to k−1 is withheld;
+        records whose keys differ only in one ``__column=level`` qualifier form a line (e.g.
+        ``x__gender=F``, ``x__gender=M``, ``x__gender=X``) that may not keep exactly one withheld
+        count, or it could be recovered from the total recorded beside it.
         """
-        hidden_n = _secondary_keys({k: r["n"] for k, r in self._raw.items() if r["n"] is not None}, self.k)
+        prot = self._prot
+        status = (lambda ident: SHOWN) if prot is None else prot.status_of
+        free = {k for k, l in self._links.items() if l["cell"] is None and not l["base"] and l["rests_on"] is None}
+        hidden_n = _secondary_keys({k: r["n"] for k, r in self._raw.items() if k in free and r["n"] is not None}, self.k)
         hidden_v = _secondary_keys(
             {k: r["value"] for k, r in self._raw.items()
-             if r["unit"] in COUNT_UNITS and isinstance(r["value"], (int, float)) and r["value"] == r["value"]},
+             if k in free and r["unit"] in COUNT_UNITS and isinstance(r["value"], (int, float)) and r["value"] == r["value"]},
             self.k,
         )
         out = []
         for r in self.records_:
-            if r.key in hidden_v:
-                r = ResultRecord(r.notebook, r.key, None, None, None, None, r.unit, r.label_it, r.label_en)
-            elif r.key in hidden_n:
-                # a partner withheld so the small group's n cannot be derived: its estimate, which
-                # does not give n back, stays; the primary-small ones were emptied by record()
-                r = ResultRecord(r.notebook, r.key, r.value, r.ci_low, r.ci_high, None, r.unit,
-                                 r.label_it, r.label_en)
+            link = self._links[r.key]
+            raw = self._raw[r.key]
+            why_v, why_n = None, None
+            if r.key in free:
+                if raw["n"] is not None and disclosure.is_primary(raw["n"], self.k):
+                    why_v = why_n = "below_threshold"
+                elif r.unit in COUNT_UNITS and disclosure.is_primary(raw["value"], self.k):
+                    why_v = "below_threshold"
+                elif r.key in hidden_v:
+                    why_v = "secondary"
+                elif r.key in hidden_n:
+                    why_n = "secondary"  # its estimate does not give n back: it stays
+            else:
+                if link["cell"] is not None and status(link["cell"]) != SHOWN:
+                    why_v = "below_threshold" if status(link["cell"]) == PRIMARY else "secondary"
+                if link["base"] and any(status(b) != SHOWN for b in link["base"]):
+                    why_v = why_v or "derived"
+                if link["rests_on"] is not None:
+                    st = status(link["rests_on"])
+                    if st == PRIMARY:
+                        why_v = why_v or "below_threshold"
+                    if st != SHOWN:
+                        why_n = "below_threshold" if st == PRIMARY else "secondary"
+                if raw["n"] is not None and disclosure.is_primary(raw["n"], self.k):
+                    why_v = why_v or "below_threshold"
+                    why_n = why_n or "below_threshold"
+            if why_v:
+                r = ResultRecord(r.notebook, r.key, None, None, None, None if why_n else r.n, r.unit, r.label_it,
+                                 r.label_en, why_v)
+            elif why_n:
+                r = ResultRecord(r.notebook, r.key, r.value, r.ci_low, r.ci_high, None, r.unit, r.label_it,
+                                 r.label_en, "n_" + why_n)
             out.append(r)
         return out
 
@@ -407,8 +527,18 @@ class Report:
                 "lang": self.lang,
                 "records": [r.as_dict() for r in self.final_records()],
                 "tables": list(self.tables_),
+                # structure only (identities of cells, never values): the run's disclosure audit
+                # rebuilds the links between tables and records from these
+                # (json writes the identity tuples as lists; json.dumps of either gives one key)
+                "relations": [list(r) for r in self._relations],
+                "links": {k: v for k, v in self._links.items()
+                          if v["cell"] is not None or v["base"] or v["rests_on"] is not None},
             }
             (fdir / f"{self.key}.json").write_text(
                 json.dumps(fragment, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+            )
+            (fdir / "tables").mkdir(exist_ok=True)
+            (fdir / "tables" / f"{self.key}.json").write_text(
+                json.dumps(self._schemas, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
             )
         return self.provenance()

@@ -1,0 +1,147 @@
+"""Every reader-facing label, Italian and English, in one place.
+
+Columns, levels of the contract's categorical columns, periods and the common words of the
+tables. Presentation modules ask here; estimation modules never need a label. One owner, so
+"Aziende della rete IXL" cannot be "Aziende IXL" in another report.
+
+Examples
+--------
+>>> level("gender", "F"), level("gender", "F", "en"), level("enrolment_year", 2023)
+('Donne', 'Women', '2023')
+>>> level("channel", "ips"), column("employer_size", "en")
+('Metodo IPS', 'Employer size')
+>>> quarter("2024Q1"), quarter("2024Q1", "en")
+('1° trim. 2024', 'Q1 2024')
+>>> word("total"), word("total", "en")
+('Totale', 'Total')
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["LEVELS", "COLUMNS", "level", "column", "quarter", "word", "tr"]
+
+_AGE_BANDS = ("<30", "30-39", "40-49", "50+")
+
+# Levels of categorical columns (it, en); levels not listed (years, sector names) show as they are.
+LEVELS: dict[str, dict[str, tuple[str, str]]] = {
+    "gender": {"F": ("Donne", "Women"), "M": ("Uomini", "Men"), "X": ("Non binario / n.d.", "Non-binary / n.a.")},
+    "citizenship_group": {"IT": ("Italiana", "Italian"), "foreign": ("Straniera", "Foreign")},
+    "education": {
+        "none_or_compulsory": ("Nessuno o obbligo", "None or compulsory"),
+        "vocational_qualification": ("Qualifica professionale", "Vocational qualification"),
+        "upper_secondary_diploma": ("Diploma", "Upper-secondary diploma"),
+        "degree_or_postgraduate": ("Laurea o post-laurea", "Degree or postgraduate"),
+    },
+    "age_band": {b: (f"{b} anni", f"{b} years") for b in _AGE_BANDS},
+    "interview_format": {
+        "individual": ("Individuale", "Individual"),
+        "plenary": ("Plenaria", "Plenary"),
+        "none": ("Nessun colloquio", "No interview"),
+    },
+    "contract_type": {
+        "fixed_term": ("Tempo determinato", "Fixed-term"),
+        "permanent": ("Tempo indeterminato", "Permanent"),
+        "internship": ("Stage", "Internship"),
+        "on_call": ("A chiamata", "On-call"),
+        "traineeship": ("Tirocinio", "Traineeship"),
+        "self_employment": ("Autoimpiego", "Self-employment"),
+    },
+    "channel": {
+        "ixl_companies": ("Aziende della rete IXL", "IXL partner companies"),
+        "ips": ("Metodo IPS", "IPS method"),
+        "ixl_training": ("Formazione IXL", "IXL training"),
+        "apl": ("Agenzie per il lavoro", "Employment agencies"),
+        "orientation": ("Orientamento", "Orientation"),
+        "self_employment": ("Autoimpiego", "Self-employment"),
+    },
+    "employer_size": {
+        "micro": ("Micro (meno di 10 addetti)", "Micro (under 10 staff)"),
+        "small": ("Piccola", "Small"),
+        "medium": ("Media", "Medium"),
+        "large": ("Grande (oltre 250 addetti)", "Large (over 250 staff)"),
+    },
+    "under_40": {"yes": ("Meno di 40 anni", "Under 40"), "no": ("40 anni e più", "40 and over")},
+    "citizenship": {
+        "IT": ("Italia", "Italy"), "MA": ("Marocco", "Morocco"), "RO": ("Romania", "Romania"),
+        "PK": ("Pakistan", "Pakistan"), "NG": ("Nigeria", "Nigeria"), "UA": ("Ucraina", "Ukraine"),
+        "BD": ("Bangladesh", "Bangladesh"), "AL": ("Albania", "Albania"), "TN": ("Tunisia", "Tunisia"),
+        "MD": ("Moldavia", "Moldova"), "PH": ("Filippine", "Philippines"), "CN": ("Cina", "China"),
+        "SN": ("Senegal", "Senegal"), "GH": ("Ghana", "Ghana"), "LK": ("Sri Lanka", "Sri Lanka"),
+        "EG": ("Egitto", "Egypt"), "PE": ("Perù", "Peru"), "IN": ("India", "India"),
+        "OTHER": ("Altre cittadinanze", "Other citizenships"),
+    },
+}
+
+# Column (characteristic) names.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "gender": ("Genere", "Gender"),
+    "age_band": ("Fascia d'età all'iscrizione", "Age band at enrolment"),
+    "under_40": ("Età", "Age"),
+    "citizenship_group": ("Cittadinanza", "Citizenship"),
+    "citizenship": ("Cittadinanza", "Citizenship"),
+    "education": ("Titolo di studio", "Education"),
+    "enrolment_year": ("Anno di iscrizione", "Enrolment year"),
+    "interview_format": ("Colloquio di accoglienza", "Intake interview"),
+    "contract_type": ("Tipo di contratto", "Contract type"),
+    "channel": ("Canale", "Channel"),
+    "employer_size": ("Dimensione dell'azienda", "Employer size"),
+    "sector": ("Settore", "Sector"),
+    "year": ("Anno", "Year"),
+    "quarter": ("Trimestre", "Quarter"),
+}
+
+# Common words of tables and sentences.
+_WORDS: dict[str, tuple[str, str]] = {
+    "total": ("Totale", "Total"),
+    "all": ("Tutti", "All"),
+    "others_few": ("Altri (pochi casi)", "Others (few cases)"),
+    "other_employers": ("Altre aziende", "Other employers"),
+    "employer": ("Azienda", "Employer"),
+    "characteristic": ("Caratteristica", "Characteristic"),
+    "group": ("Gruppo", "Group"),
+    "compared_with": ("Confronto con", "Compared with"),
+    "running": (" (in corso)", " (running)"),
+    "people": ("persone", "people"),
+    "contracts": ("contratti", "contracts"),
+    "p_value": ("Valore p", "p-value"),
+}
+
+
+def tr(lang: str, it: str, en: str) -> str:
+    """Pick the text for the report language."""
+    return it if lang == "it" else en
+
+
+def level(col: str, value, lang: str = "it") -> str:
+    """Reader-facing name of a level of a categorical column."""
+    if str(value) == "other":
+        return word("others_few", lang)
+    pair = LEVELS.get(col, {}).get(str(value))
+    if pair is None:
+        return str(value)
+    return pair[0] if lang == "it" else pair[1]
+
+
+def column(col: str, lang: str = "it") -> str:
+    """Reader-facing name of a column (a characteristic)."""
+    pair = COLUMNS.get(col)
+    if pair is None:
+        return col
+    return pair[0] if lang == "it" else pair[1]
+
+
+def word(key: str, lang: str = "it") -> str:
+    """A common word of the tables."""
+    it, en = _WORDS[key]
+    return it if lang == "it" else en
+
+
+def quarter(label: str, lang: str = "it") -> str:
+    """A quarter "2024Q1" as readers write it: "1° trim. 2024" / "Q1 2024"."""
+    m = re.fullmatch(r"(\d{4})Q([1-4])", str(label))
+    if not m:
+        return str(label)
+    y, q = m.groups()
+    return f"{q}° trim. {y}" if lang == "it" else f"Q{q} {y}"
