@@ -123,7 +123,7 @@ def markdown(tab: pd.DataFrame, seeds, seconds: float) -> str:
         "# Coverage of the headline estimates (simulation study)",
         "",
         f"`benchmarks/coverage.py`: R = {len(seeds)} synthetic datasets (seeds {min(seeds)}–{max(seeds)}, scale 1, "
-        f"package defaults), {seconds / 60:.0f} minutes on 2 shared cores. Each estimate is compared with its own "
+        f"package defaults)" + (f", {seconds / 60:.0f} minutes on 2 shared cores" if seconds == seconds else "") + ". Each estimate is compared with its own "
         "estimand from `truth.json` → `estimands` (see `docs/synthetic-data.md`): IPS offer = ITT, start = ATT "
         "(marginal, among the treated); the conditional model with the generator's `ips_log_hr`; time to "
         "placement with the total-effect log-HRs (no IPS term in the model). Risk differences are on the "
@@ -151,17 +151,27 @@ def main(argv=None) -> int:
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--out", default="", help="Markdown table to write (e.g. docs/coverage.md); empty: print only")
     ap.add_argument("--raw", default=str(ROOT / "benchmarks" / "results" / "coverage.csv"))
+    ap.add_argument("--from-raw", action="store_true", help="only summarise an existing --raw file")
     args = ap.parse_args(argv)
+    if args.from_raw:
+        raw = pd.read_csv(args.raw)
+        tab = summarise(raw)
+        with pd.option_context("display.width", 200, "display.max_rows", 200):
+            print(tab.round(4).to_string(index=False))
+        if args.out:
+            Path(args.out).write_text(markdown(tab, sorted(raw["seed"].unique()), float("nan")), encoding="utf-8")
+        return 0
     seeds = list(range(args.start, args.start + args.seeds))
     t0 = time.perf_counter()
     rows = []
+    Path(args.raw).parent.mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(max_workers=args.jobs) as ex:
         for i, r in enumerate(ex.map(one_seed, seeds, [args.scale] * len(seeds), chunksize=1), 1):
             rows.extend(r)
             if i % 10 == 0:
                 print(f"{i}/{len(seeds)} seeds, {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+                pd.DataFrame(rows).to_csv(args.raw, index=False)  # partial results survive an interruption
     raw = pd.DataFrame(rows)
-    Path(args.raw).parent.mkdir(parents=True, exist_ok=True)
     raw.to_csv(args.raw, index=False)
     tab = summarise(raw)
     with pd.option_context("display.width", 200, "display.max_rows", 200):

@@ -112,6 +112,12 @@ ESTIMANDS: dict[str, dict[str, str]] = {
 # The scale of each outcome's contrast: differences in cumulative incidence are collapsible (the
 # average of individual differences), the hazard ratio of a weighted Cox model is a marginal one
 # (smaller than the conditional ratio of a model with covariates when people differ in their chances).
+_ESTIMAND_WORDS = {"ITT": ("effetto della proposta (ITT)", "effect of the offer (ITT)"),
+                   "ATT": ("effetto dell'avvio, tra chi ha iniziato (ATT)", "effect of starting, among starters (ATT)")}
+_SCALE_WORDS = {"risk_difference": ("differenza di incidenza cumulata", "difference in cumulative incidence"),
+                "risk_ratio": ("rapporto di incidenza cumulata", "ratio of cumulative incidence"),
+                "marginal_hazard_ratio": ("hazard ratio marginale", "marginal hazard ratio"),
+                "marginal_rate_ratio": ("rapporto dei tassi marginale", "marginal rate ratio")}
 _REFERENCE = {"gender": "M", "age_band": "<30", "citizenship_group": "IT", "education": "upper_secondary_diploma"}
 _SCALE = {"placed_6m": "risk_difference", "placed_12m": "risk_difference", "permanent_12m": "risk_difference",
           "hazard_ratio": "marginal_hazard_ratio", "contracts_rate": "marginal_rate_ratio"}
@@ -762,7 +768,11 @@ def estimates_table(effect: IpsEffect, lang: str = "it") -> pd.DataFrame:
             val = f"{fmt_num(r['estimate'], lang, 2)} ({fmt_num(r['ci_low'], lang, 2)}; {fmt_num(r['ci_high'], lang, 2)})"
         ok, _ = effect.verdict[r["method"]]
         note = "" if ok else ("non conclusivo" if it else "inconclusive")
+        scale = _SCALE_WORDS.get(r["scale"], ("", ""))[0 if it else 1]
+        what = scale if r["method"] != "naive" else ("confronto grezzo" if it else "raw comparison")
         rows.append({("esito" if it else "outcome"): lab, ("metodo" if it else "method"): method_label[r["method"]][0 if it else 1],
+                     ("che cosa stima" if it else "what it estimates"):
+                         f"{_ESTIMAND_WORDS.get(r['estimand'], ('', ''))[0 if it else 1]}; {what}" if r["method"] != "naive" else what,
                      ("stima (IC 95%)" if it else "estimate (95% CI)"): val,
                      ("persone IPS" if it else "IPS people"): int(r["n_treated"]),
                      ("persone di confronto" if it else "comparison people"): int(r["n_control"]),

@@ -197,6 +197,9 @@ def test_estimands_are_named_in_the_texts(synth, start_effect):
     it, en = ips.effect_paragraph(eff, "it"), ips.effect_paragraph(eff, "en")
     assert "tra chi lo ha iniziato" in it and "among those who started" in en
     assert "non collassabilità" in it and "non-collapsibility" in en
+    tab = ips.estimates_table(eff, "en")
+    w = tab.loc[tab["method"] == "Weighting (IPTW)", "what it estimates"]
+    assert w.str.contains("among starters \\(ATT\\)").all() and w.str.contains("marginal hazard ratio").any()
     assert set(eff.estimates["scale"]) >= {"risk_difference", "risk_ratio", "marginal_hazard_ratio"}
 
 
