@@ -106,6 +106,9 @@ class PlacementTimeAnalysis:
     cox_stratified: CoxModel | None = None
     cohort_cox: CoxModel | None = None
     cox_pooled: dict = field(default_factory=dict)  # sparse levels pooled before the Cox models
+    # what the Cox HRs estimate: total effects (no IPS term; IPS is a mediator offered more to some groups)
+    cox_estimand: str = "total"
+    cox_scale: str = "conditional_hazard_ratio"
 
     def __repr__(self) -> str:
         e = self.frame["event"].value_counts()
