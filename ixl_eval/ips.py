@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import causal
+from . import causal, design
 from .cohorts import SUBGROUPS, time_to_placement
 
 __all__ = [
@@ -67,6 +67,12 @@ __all__ = [
     "summary_sentences",
     "record_results",
     "effect_paragraph",
+    "ESTIMANDS",
+    "ConditionalEffect",
+    "conditional_effect",
+    "estimand_text",
+    "agreement_text",
+    "conditional_text",
 ]
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -89,6 +95,32 @@ OUTCOMES: dict[str, dict[str, str]] = {
                        "en": "Contracts per year of follow-up (ratio)"},
 }
 _HORIZON = {"placed_6m": 182.625, "placed_12m": 365.25, "permanent_12m": 365.25}
+
+# What each contrast estimates (plain fields on the results, words in the texts). The offer contrast
+# is an intention-to-treat effect: everyone offered, a third of whom decline, and nobody benefits
+# before their start; the start contrast is the effect of starting IPS among those who started.
+ESTIMANDS: dict[str, dict[str, str]] = {
+    "offer": {"estimand": "ITT",
+              "it": "l'effetto di ricevere la proposta di IPS (tra chi l'ha ricevuta, anche chi ha rifiutato: "
+                    "«intenzione di trattare»)",
+              "en": "the effect of being offered IPS (among those offered, including those who declined: "
+                    "intention to treat)"},
+    "start": {"estimand": "ATT",
+              "it": "l'effetto di iniziare IPS, tra chi lo ha iniziato (effetto medio sui trattati)",
+              "en": "the effect of starting IPS, among those who started (average effect on the treated)"},
+}
+# The scale of each outcome's contrast: differences in cumulative incidence are collapsible (the
+# average of individual differences), the hazard ratio of a weighted Cox model is a marginal one
+# (smaller than the conditional ratio of a model with covariates when people differ in their chances).
+_ESTIMAND_WORDS = {"ITT": ("effetto della proposta (ITT)", "effect of the offer (ITT)"),
+                   "ATT": ("effetto dell'avvio, tra chi ha iniziato (ATT)", "effect of starting, among starters (ATT)")}
+_SCALE_WORDS = {"risk_difference": ("differenza di incidenza cumulata", "difference in cumulative incidence"),
+                "risk_ratio": ("rapporto di incidenza cumulata", "ratio of cumulative incidence"),
+                "marginal_hazard_ratio": ("hazard ratio marginale", "marginal hazard ratio"),
+                "marginal_rate_ratio": ("rapporto dei tassi marginale", "marginal rate ratio")}
+_REFERENCE = {"gender": "M", "age_band": "<30", "citizenship_group": "IT", "education": "upper_secondary_diploma"}
+_SCALE = {"placed_6m": "risk_difference", "placed_12m": "risk_difference", "permanent_12m": "risk_difference",
+          "hazard_ratio": "marginal_hazard_ratio", "contracts_rate": "marginal_rate_ratio"}
 
 _EXCLUSIONS = {
     "ips_before_enrolment": ("IPS proposto o avviato prima dell'iscrizione", "IPS offered or started before enrolment"),
@@ -423,6 +455,15 @@ class IpsEffect:
         The outcome fixed in the parameters.
     evalue : causal.EValue or None
         For the headline estimate of the main method (IPTW) when conclusive.
+    estimand : str
+        ``"ITT"`` (offer: the effect of being offered IPS) or ``"ATT"`` (start: the effect of
+        starting IPS among those who started); ``estimates`` repeats it per row with ``contrast``
+        and ``scale`` (``risk_difference``: collapsible difference in cumulative incidence;
+        ``marginal_hazard_ratio``; ``marginal_rate_ratio``).
+    pooled : dict
+        Sparse levels pooled before the propensity score (``{column: {level: pooled level}}``).
+    year_as : str
+        How the enrolment year entered the score (``categories`` or ``linear``).
     """
 
     contrast: str
@@ -439,6 +480,10 @@ class IpsEffect:
     balance_threshold: float
     evalue: causal.EValue | None = None
     weights: dict = field(default_factory=dict)
+    estimand: str = ""
+    pooled: dict = field(default_factory=dict)
+    year_as: str = "categories"
+    min_level: int = 5
 
     def get(self, outcome: str, method: str = "iptw") -> pd.Series:
         """The estimate row of one outcome and method."""
@@ -450,12 +495,21 @@ class IpsEffect:
 
     def __repr__(self) -> str:
         h = self.get(self.headline)
-        return (f"<IpsEffect {self.contrast} n_treated={int(h['n_treated'])} n_control={int(h['n_control'])} "
+        return (f"<IpsEffect {self.contrast} estimand={self.estimand} n_treated={int(h['n_treated'])} "
+                f"n_control={int(h['n_control'])} "
                 f"headline={self.headline} iptw={h['estimate']:.3f} conclusive={self.conclusive()}>")
 
 
+def _arm_counts(frame: pd.DataFrame, col: str) -> pd.Series:
+    """People per level in the smaller arm (a level with no IPS or no comparison person cannot be
+    weighted: its propensity score runs off to 0 or 1)."""
+    v = frame[col].astype(str)
+    return pd.crosstab(v, frame["treated"]).reindex(columns=[0, 1], fill_value=0).min(axis=1)
+
+
 def estimate_effect(frame: pd.DataFrame, covariates, *, headline: str = "placed_12m", trim: float = 0.0,
-                    caliper: float = 0.2, min_per_arm: int = 30, balance_threshold: float = 0.1) -> IpsEffect:
+                    caliper: float = 0.2, min_per_arm: int = 30, balance_threshold: float = 0.1,
+                    year_as: str = "categories", min_level: int = 5) -> IpsEffect:
     """Propensity score, weights, matching, balance, all outcomes and the gates, for one contrast.
 
     Parameters
@@ -473,8 +527,20 @@ def estimate_effect(frame: pd.DataFrame, covariates, *, headline: str = "placed_
     min_per_arm : int
         Fewer people than this in either arm (after trimming/matching) makes the result inconclusive.
     balance_threshold : float
-        Largest acceptable ``|SMD|`` after adjustment.
+        Largest acceptable ``|SMD|`` after adjustment. Every level of every categorical covariate
+        counts (each enrolment year too), so a propensity score that leaves some years unbalanced
+        fails the gate even when the average year matches.
+    year_as : {"categories", "linear"}
+        How the enrolment year enters the propensity score: one indicator per year (default, the
+        package rule of :mod:`ixl_eval.design`) or one linear number. The balance table always shows
+        every year.
+    min_level : int
+        Levels with fewer people than this in either arm are pooled with a neighbouring level
+        (years) or into "others" before the score is estimated (:func:`ixl_eval.design.pool_sparse_levels`);
+        ``pooled`` says which.
     """
+    if year_as not in ("categories", "linear"):
+        raise ValueError("year_as must be 'categories' or 'linear'")
     unknown = sorted(set(covariates) - set(COVARIATES))
     if unknown:
         raise ValueError(f"unknown covariate(s) {unknown}; allowed: {list(COVARIATES)}")
@@ -482,11 +548,16 @@ def estimate_effect(frame: pd.DataFrame, covariates, *, headline: str = "placed_
         raise ValueError(f"headline must be one of {list(OUTCOMES)}")
     covariates = list(covariates)
     t = frame["treated"]
-    ps = causal.PropensityScore(covariates).fit(frame, "treated")
+    contrast = frame.attrs.get("contrast", "")
+    numeric_cats = () if year_as == "linear" else None  # the parameter that says otherwise
+    pframe, pooled = design.pool_sparse_levels(frame, covariates, _arm_counts, min_count=min_level,
+                                               reference=_REFERENCE, categorical=numeric_cats)
+    ps = causal.PropensityScore(covariates, categorical=numeric_cats).fit(pframe, "treated")
     iptw = causal.IPTW(stabilize=True, trim=(trim, 1 - trim) if trim > 0 else None).fit(t, ps.scores_)
     match = causal.NearestNeighbourMatch(caliper=caliper, scale="logit").fit(t, ps.scores_)
-    bal_w = causal.balance_table(frame, covariates, t, iptw.weights_)
-    bal_m = causal.balance_table(frame, covariates, t, match.weights_)
+    # balance per level of every categorical covariate, calendar years included, whatever the score used
+    bal_w = causal.balance_table(pframe, covariates, t, iptw.weights_)
+    bal_m = causal.balance_table(pframe, covariates, t, match.weights_)
 
     methods = {
         "naive": (np.ones(len(frame)), None),
@@ -512,6 +583,9 @@ def estimate_effect(frame: pd.DataFrame, covariates, *, headline: str = "placed_
                      "ci_low": rrate.ci_low, "ci_high": rrate.ci_high, "n_treated": rrate.n_treated,
                      "n_control": rrate.n_control, "risk_treated": math.nan, "risk_control": math.nan})
     est = pd.DataFrame(rows)
+    est["contrast"] = contrast
+    est["estimand"] = np.where(est["method"] == "naive", "crude", ESTIMANDS.get(contrast, {}).get("estimand", ""))
+    est["scale"] = [("risk_ratio" if _base(o)[1] else _SCALE[_base(o)[0]]) for o in est["outcome"]]
 
     verdict = {}
     for m in methods:
@@ -542,9 +616,11 @@ def estimate_effect(frame: pd.DataFrame, covariates, *, headline: str = "placed_
             r = h.loc[h["outcome"] == headline + "_ratio"].iloc[0]
             if np.isfinite(r["estimate"]):
                 ev = causal.evalue(r["estimate"], (r["ci_low"], r["ci_high"]), measure="RR")
-    return IpsEffect(frame.attrs.get("contrast", ""), covariates, ps, iptw, match, bal_w, bal_m, est, verdict,
+    return IpsEffect(contrast, covariates, ps, iptw, match, bal_w, bal_m, est, verdict,
                      headline, min_per_arm, balance_threshold, ev,
-                     {"iptw": iptw.weights_, "matching": match.weights_})
+                     {"iptw": iptw.weights_, "matching": match.weights_},
+                     estimand=ESTIMANDS.get(contrast, {}).get("estimand", ""), pooled=pooled, year_as=year_as,
+                     min_level=min_level)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -692,7 +768,11 @@ def estimates_table(effect: IpsEffect, lang: str = "it") -> pd.DataFrame:
             val = f"{fmt_num(r['estimate'], lang, 2)} ({fmt_num(r['ci_low'], lang, 2)}; {fmt_num(r['ci_high'], lang, 2)})"
         ok, _ = effect.verdict[r["method"]]
         note = "" if ok else ("non conclusivo" if it else "inconclusive")
+        scale = _SCALE_WORDS.get(r["scale"], ("", ""))[0 if it else 1]
+        what = scale if r["method"] != "naive" else ("confronto grezzo" if it else "raw comparison")
         rows.append({("esito" if it else "outcome"): lab, ("metodo" if it else "method"): method_label[r["method"]][0 if it else 1],
+                     ("che cosa stima" if it else "what it estimates"):
+                         f"{_ESTIMAND_WORDS.get(r['estimand'], ('', ''))[0 if it else 1]}; {what}" if r["method"] != "naive" else what,
                      ("stima (IC 95%)" if it else "estimate (95% CI)"): val,
                      ("persone IPS" if it else "IPS people"): int(r["n_treated"]),
                      ("persone di confronto" if it else "comparison people"): int(r["n_control"]),
@@ -829,6 +909,7 @@ class IpsAnalysis:
     frames: dict
     effects: dict
     params: dict
+    conditional: "ConditionalEffect | None" = None
 
     def __repr__(self) -> str:
         return (f"<IpsAnalysis offered={int(self.funnel['offered'].iloc[-1])} "
@@ -838,18 +919,21 @@ class IpsAnalysis:
 def analyse(ds, *, cutoff=None, covariates=("gender", "age_band", "citizenship_group", "education",
                                             "enrolment_year", "months_since_enrolment"),
             headline: str = "placed_12m", trim: float = 0.0, caliper: float = 0.2, min_per_arm: int = 30,
-            balance_threshold: float = 0.1, seed: int = 20240430, lang: str = "it") -> IpsAnalysis:
-    """Funnel, analysis frames and effect estimates for both contrasts, with the given parameters."""
+            balance_threshold: float = 0.1, seed: int = 20240430, lang: str = "it", year_as: str = "categories",
+            conditional: bool = True) -> IpsAnalysis:
+    """Funnel, analysis frames and effect estimates for both contrasts, with the given parameters,
+    and (``conditional``) the whole-cohort Cox model with IPS as a time-varying covariate."""
     funnel = ips_funnel(ds, cutoff, lang=lang)
     frames, effects = {}, {}
     for contrast in ("offer", "start"):
         frames[contrast] = ips_frame(ds, contrast=contrast, cutoff=cutoff, seed=seed)
         effects[contrast] = estimate_effect(frames[contrast], covariates, headline=headline, trim=trim,
                                             caliper=caliper, min_per_arm=min_per_arm,
-                                            balance_threshold=balance_threshold)
+                                            balance_threshold=balance_threshold, year_as=year_as)
     params = dict(covariates=list(covariates), headline=headline, trim=trim, caliper=caliper,
-                  min_per_arm=min_per_arm, balance_threshold=balance_threshold, seed=seed)
-    return IpsAnalysis(funnel, frames, effects, params)
+                  min_per_arm=min_per_arm, balance_threshold=balance_threshold, seed=seed, year_as=year_as)
+    cond = conditional_effect(ds, cutoff, [c for c in covariates if c != "months_since_enrolment"]) if conditional else None
+    return IpsAnalysis(funnel, frames, effects, params, cond)
 
 
 def summary_sentences(analysis: IpsAnalysis, lang: str = "it", k: int = 10) -> list[str]:
@@ -858,10 +942,12 @@ def summary_sentences(analysis: IpsAnalysis, lang: str = "it", k: int = 10) -> l
     from .present import fmt_pct
 
     it = lang == "it"
-    out = [describe_effect(analysis.effects["offer"], lang, k)[0]]
+    offer = describe_effect(analysis.effects["offer"], lang, k)[0]
+    out = [("Effetto della proposta di IPS (intenzione di trattare, anche chi ha rifiutato): " if it else
+            "Effect of being offered IPS (intention to treat, including those who declined): ") + offer[0].lower() + offer[1:]]
     start = describe_effect(analysis.effects["start"], lang, k)[0]
-    out.append(("Guardando solo chi è stato effettivamente preso in carico: " if it else
-                "Looking only at people actually taken in charge: ") + start[0].lower() + start[1:])
+    out.append(("Effetto di iniziare IPS, tra chi è stato effettivamente preso in carico: " if it else
+                "Effect of starting IPS, among people actually taken in charge: ") + start[0].lower() + start[1:])
     tot = analysis.funnel.iloc[-1]
     taken = int(tot["taken_in_charge"])
     share = fmt_pct(tot["share_employed"], lang) if taken >= k and int(tot["employed_during_ips"]) >= k else f"<{k}"
@@ -918,8 +1004,10 @@ def record_results(rep, analysis: IpsAnalysis) -> int:
     """Write the key estimates to the report's result records; returns how many were written.
 
     Keys: ``ips_offered`` ... (funnel totals), ``<outcome>__contrast=<c>__method=<m>`` for every
-    estimate (shares as differences in proportion, ratios as ratios), ``conclusive__...`` (1/0)
-    and ``evalue__contrast=<c>`` (with the E-value of the CI limit as ``ci_low``).
+    estimate (shares as differences in proportion, ratios as ratios; the label names the estimand:
+    ITT for the offer, ATT for the start, marginal for hazard and rate ratios), ``conclusive__...``
+    (1/0), ``evalue__contrast=<c>`` (with the E-value of the CI limit as ``ci_low``) and
+    ``hazard_ratio__contrast=start__method=conditional_cox`` (the conditional sensitivity model).
     """
     tot = analysis.funnel.iloc[-1]
     n = 0
@@ -943,9 +1031,15 @@ def record_results(rep, analysis: IpsAnalysis) -> int:
             unit = "ratio" if ratio else "share_difference"
             lab_it = OUTCOMES[base]["it"] + (" (rapporto)" if ratio and base in _HORIZON else "")
             lab_en = OUTCOMES[base]["en"] + (" (ratio)" if ratio and base in _HORIZON else "")
+            est_it = {"ITT": "effetto della proposta (ITT)", "ATT": "effetto dell'avvio tra chi ha iniziato (ATT)",
+                      "crude": "confronto grezzo"}.get(r["estimand"], c)
+            est_en = {"ITT": "effect of the offer (ITT)", "ATT": "effect of starting among starters (ATT)",
+                      "crude": "raw comparison"}.get(r["estimand"], c)
+            marg = (", marginale" if r["scale"].startswith("marginal") else "", ", marginal" if r["scale"].startswith("marginal") else "")
             rep.record(f"{r['outcome']}__contrast={c}__method={r['method']}", float(r["estimate"]),
                        ci=(float(r["ci_low"]), float(r["ci_high"])), n=int(r["n_treated"]), unit=unit,
-                       label_it=f"{lab_it} — {c}, {r['method']}", label_en=f"{lab_en} — {c}, {r['method']}")
+                       label_it=f"{lab_it} — {c}, {r['method']}: {est_it}{marg[0]}",
+                       label_en=f"{lab_en} — {c}, {r['method']}: {est_en}{marg[1]}")
             n += 1
         for m, (ok, _) in eff.verdict.items():
             rep.record(f"conclusive__contrast={c}__method={m}", int(ok), unit="flag",
@@ -957,6 +1051,15 @@ def record_results(rep, analysis: IpsAnalysis) -> int:
                        label_it=f"E-value della stima principale (ci_low: del limite dell'intervallo) — {c}",
                        label_en=f"E-value of the main estimate (ci_low: of the interval limit) — {c}")
             n += 1
+    cond = analysis.conditional
+    if cond is not None and cond.model is not None:
+        rep.record("hazard_ratio__contrast=start__method=conditional_cox", cond.hr, ci=(cond.ci_low, cond.ci_high),
+                   n=cond.n_ips, unit="ratio",
+                   label_it="Rapidità dell'inserimento dopo l'avvio di IPS — modello di Cox su tutti gli iscritti, IPS "
+                            "covariata nel tempo: effetto condizionato (analisi di sensibilità)",
+                   label_en="Speed of placement after the IPS start — Cox model on everyone enrolled, IPS time-varying: "
+                            "conditional effect (sensitivity analysis)")
+        n += 1
     return n
 
 
@@ -971,7 +1074,7 @@ def design_text(analysis: IpsAnalysis, lang: str = "it") -> str:
             "partenza alla stessa distanza dall'iscrizione delle persone IPS, così nessuno dei due gruppi viene "
             "favorito dai giorni già passati senza lavoro. Entrambi i gruppi devono essere ancora iscritti e non "
             "ancora inseriti a quella data. Le differenze note (genere, età, cittadinanza, titolo di studio, anno "
-            "di iscrizione, tempo dall'iscrizione) sono bilanciate con un punteggio di propensione; l'esito "
+            "di iscrizione, preso anno per anno, tempo dall'iscrizione) sono bilanciate con un punteggio di propensione; l'esito "
             f"principale, fissato prima di guardare i risultati, è «{OUTCOMES[p['headline']]['it']}»."
         )
     return (
@@ -979,8 +1082,8 @@ def design_text(analysis: IpsAnalysis, lang: str = "it") -> str:
         "two comparisons: from the IPS **offer** (everyone offered, including those who declined) and from being "
         "**taken in charge**. Comparison people get a start date at the same time since enrolment as IPS people, so "
         "neither group is favoured by days already spent without work. Both groups must still be enrolled and not "
-        "yet placed on that date. Known differences (gender, age, citizenship, education, enrolment year, time "
-        "since enrolment) are balanced with a propensity score; the headline outcome, fixed before looking at the "
+        "yet placed on that date. Known differences (gender, age, citizenship, education, enrolment year, taken "
+        "year by year, time since enrolment) are balanced with a propensity score; the headline outcome, fixed before looking at the "
         f"results, is “{OUTCOMES[p['headline']]['en']}”."
     )
 
@@ -1003,9 +1106,9 @@ def caveats_text(analysis: IpsAnalysis, lang: str = "it") -> str:
             "sottostimare, non a gonfiare, l'effetto.\n\n"
             f"Quando il risultato non è conclusivo. Se in un gruppo ci sono meno di {p['min_per_arm']} persone, o "
             f"se dopo l'aggiustamento i gruppi differiscono ancora (differenza standardizzata di almeno {b} in una "
-            "caratteristica), il rapporto lo dice e non presenta il numero come un risultato. I dettagli sono in "
-            "docs/caveats/efficacia-ips.md."
-        )
+            "caratteristica, anno di iscrizione per anno di iscrizione), il rapporto lo dice e non presenta il numero "
+            "come un risultato. I dettagli sono in docs/caveats/efficacia-ips.md."
+        ) + ("\n\n" + conditional_text(analysis, "it") if getattr(analysis, "conditional", None) is not None else "")
     return (
         "Method. IPS people are compared with people never approached for IPS, made alike with a propensity score "
         "(logistic regression): weighting (main estimate) and one-to-one matching, beside the raw comparison. Shares "
@@ -1016,21 +1119,31 @@ def caveats_text(analysis: IpsAnalysis, lang: str = "it") -> str:
         "IPS later: if IPS goes to those who struggle most, the comparison tends to understate, not inflate, the "
         "effect.\n\n"
         f"When the result is inconclusive. With fewer than {p['min_per_arm']} people in a group, or groups still "
-        f"differing after adjustment (standardised difference of {b} or more in a characteristic), the report says "
-        "so and does not present the number as a finding. Details are in docs/caveats/efficacia-ips.md."
-    )
+        f"differing after adjustment (standardised difference of {b} or more in a characteristic, enrolment year by "
+        "enrolment year), the report says so and does not present the number as a finding. Details are in "
+        "docs/caveats/efficacia-ips.md."
+    ) + ("\n\n" + conditional_text(analysis, "en") if getattr(analysis, "conditional", None) is not None else "")
 
 
 def effect_paragraph(effect: IpsEffect, lang: str = "it", k: int = 10) -> str:
     """The result of one contrast in words: headline, size of the comparison, E-value, and which
     estimates are inconclusive and why (Markdown)."""
     it = lang == "it"
-    parts = describe_effect(effect, lang, k)
+    parts = [estimand_text(effect, lang)] + describe_effect(effect, lang, k)
     names = {"iptw": ("la ponderazione", "weighting"), "matching": ("l'abbinamento", "matching")}
     for m in ("matching",):
         if not effect.conclusive(m):
             parts.append((f"La stima con {names[m][0]} non è conclusiva: " if it else
                           f"The {names[m][1]} estimate is inconclusive: ") + reasons_text(effect, m, lang) + ".")
+    agree = agreement_text(effect, lang)
+    if agree:
+        parts.append(agree)
+    if effect.pooled:
+        parts.append(design.pooled_sentence(effect.pooled, lang, ("persone IPS o di confronto",
+                                                                  "IPS or comparison people"), effect.min_level))
+    if effect.year_as == "linear":
+        parts.append("L'anno di iscrizione entra nel punteggio come un numero (parametro year_as), non anno per anno." if it
+                     else "The enrolment year enters the score as one number (parameter year_as), not year by year.")
     parts.append("Il confronto grezzo è mostrato solo per capire quanto contano le differenze tra i gruppi." if it else
                  "The raw comparison is shown only to see how much the differences between the groups matter.")
     return " ".join(parts)
@@ -1046,3 +1159,186 @@ def overlap_plot(effect: IpsEffect, frame: pd.DataFrame, lang: str = "it"):
     """Propensity-score overlap of IPS and comparison people."""
     return causal.overlap_plot(effect.ps.scores_, frame["treated"],
                                group_labels=("IPS", "confronto" if lang == "it" else "comparison"), lang=lang)
+
+
+# ---------------------------------------------------------------------------------------------
+# the conditional model (sensitivity analysis) and the estimands in words
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class ConditionalEffect:
+    """Cox model on the whole cohort with IPS as a time-varying covariate (a sensitivity analysis).
+
+    Everyone enrolled is followed from enrolment; a person taken in charge by IPS moves from
+    "no IPS" to "IPS" on the start day, so nobody is credited with time before it. The hazard
+    ratio is *conditional* on the covariates of the model (held equal), not marginal: with people
+    who differ in their chances it is larger than the marginal ATT ratio of the weighted analysis
+    (non-collapsibility), and it is the quantity the synthetic generator's ``ips_log_hr`` defines.
+
+    Attributes
+    ----------
+    estimand, contrast, scale : str
+        ``"conditional"``, ``"start"``, ``"conditional_hazard_ratio"``.
+    hr, ci_low, ci_high, se : float
+        Hazard ratio of placement from the IPS start, its 95% interval and the SE of its log.
+    n_people, n_ips, n_events : int
+    model : ixl_eval.survival.CoxModel or None
+    pooled : dict
+        Sparse levels pooled (fewer than 5 placements).
+    note : str
+        Why the model could not be fitted ("" when it was).
+    """
+
+    hr: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    se: float = math.nan
+    n_people: int = 0
+    n_ips: int = 0
+    n_events: int = 0
+    model: object = None
+    pooled: dict = field(default_factory=dict)
+    note: str = ""
+    estimand: str = "conditional"
+    contrast: str = "start"
+    scale: str = "conditional_hazard_ratio"
+
+    def __repr__(self) -> str:
+        return (f"<ConditionalEffect n={self.n_people} ips={self.n_ips} events={self.n_events} "
+                f"hr={self.hr:.3f} ({self.ci_low:.3f}, {self.ci_high:.3f})>")
+
+
+def conditional_effect(ds, cutoff=None, covariates=("gender", "age_band", "citizenship_group", "education",
+                                                    "enrolment_year"), *, min_events: int = 5) -> ConditionalEffect:
+    """Fit the whole-cohort Cox model with IPS as a time-varying covariate (see :class:`ConditionalEffect`).
+
+    Counting-process rows: ``(0, s]`` without IPS and ``(s, time]`` with IPS for a person whose IPS
+    start ``s`` falls before their end of follow-up (the split is half a day before the start day, so
+    a placement on the start day counts as after it). The enrolment year, when among the
+    covariates, is a stratum (its own baseline hazard: calendar effects need not be proportional);
+    ``months_since_enrolment`` is the time scale itself and is left out. Withdrawal is censored
+    (cause-specific hazard of placement, as in the weighted analysis).
+    """
+    from .survival import CoxModel
+
+    cut = _cut(ds, cutoff)
+    f = time_to_placement(ds, cutoff=cut)
+    f = f.loc[f["time"] > 0].copy()
+    starts = first_ips(ds, cut)["started_on"].dropna()
+    s = (f["participant_id"].map(starts) - f["t0"]).dt.days.to_numpy(dtype=float) - 0.5
+    s = np.where(np.isnan(s), np.inf, np.maximum(s, 0.0))
+    t = f["time"].to_numpy(dtype=float)
+    split = s < t
+    before = f.assign(start=0.0, stop=np.where(split, s, t), ips=np.where(s <= 0, 1.0, 0.0),
+                      event=np.where(split, 0, f["event"].to_numpy()))
+    before = before.loc[before["stop"] > before["start"]]
+    after = f.loc[split & (s > 0)].assign(start=s[split & (s > 0)], stop=t[split & (s > 0)], ips=1.0)
+    rows = pd.concat([before, after], ignore_index=True)
+    covs = [c for c in covariates if c in SUBGROUPS and c != "enrolment_year"]
+    strata = ["enrolment_year"] if "enrolment_year" in covariates else []
+    ref = dict(_REFERENCE)
+    rows, pooled = design.pool_sparse_levels(rows, covs, (rows["event"] == 1).to_numpy(), min_count=min_events,
+                                             reference=ref)
+    covs = [c for c in covs if rows[c].nunique() > 1]
+    out = ConditionalEffect(n_people=int(len(f)), n_ips=int(np.isfinite(s).sum()), n_events=int((f["event"] == 1).sum()),
+                            pooled=pooled)
+    try:
+        m = CoxModel(covs + ["ips"], strata=strata, reference={c: v for c, v in ref.items() if c in covs}).fit(
+            rows, time_col="stop", start_col="start", event_of_interest=1)
+    except ValueError as err:
+        out.note = str(err)
+        return out
+    r = m.hr_table_.set_index("term").loc["ips"]
+    out.model, out.hr, out.ci_low, out.ci_high, out.se = m, float(r["hr"]), float(r["lower"]), float(r["upper"]), float(r["se"])
+    return out
+
+
+def estimand_text(effect: IpsEffect, lang: str = "it") -> str:
+    """What the contrast estimates, in plain words (Italian terms of the trade in brackets)."""
+    e = ESTIMANDS.get(effect.contrast)
+    if e is None:
+        return ""
+    if lang == "it":
+        s = (f"Che cosa misura: {e['it']}. Le quote di persone con un lavoro a 6 e 12 mesi (incidenza cumulata) sono "
+             "il risultato principale: si leggono direttamente («su 100 persone…») e la loro differenza è la media "
+             "delle differenze tra le singole persone. L'hazard ratio è invece un rapporto «marginale» sul gruppo "
+             "nel suo insieme: di solito è più piccolo del rapporto tra persone con le stesse caratteristiche "
+             "(non collassabilità), quindi non va confrontato con il modello condizionato.")
+        if effect.contrast == "offer":
+            s += (" Poiché circa un terzo rifiuta e nessuno ne beneficia prima dell'avvio, l'effetto della proposta "
+                  "è più piccolo di quello della presa in carico.")
+        return s
+    s = (f"What it measures: {e['en']}. The shares placed at 6 and 12 months (cumulative incidence) are the main "
+         "result: they read directly (\"of 100 people…\") and their difference is the average of the differences "
+         "between individual people. The hazard ratio is a \"marginal\" ratio over the group as a whole: it is "
+         "usually smaller than the ratio between people with the same characteristics (non-collapsibility), so it "
+         "should not be compared with the conditional model.")
+    if effect.contrast == "offer":
+        s += (" Since about a third decline and nobody benefits before their start, the effect of the offer is "
+              "smaller than the effect of being taken in charge.")
+    return s
+
+
+def agreement_text(effect: IpsEffect, lang: str = "it") -> str:
+    """What it means when weighting and matching disagree, or one of them fails its gate ("" when
+    both are conclusive and their headline intervals overlap)."""
+    it = lang == "it"
+    ok_w, ok_m = effect.conclusive("iptw"), effect.conclusive("matching")
+    h = effect.headline
+    w, m = effect.get(h, "iptw"), effect.get(h, "matching")
+    if ok_w and not ok_m:
+        return ("La ponderazione è la stima principale; l'abbinamento non supera i controlli: il suo numero non conferma "
+                "né smentisce la stima principale. Succede spesso con pochi casi IPS: l'abbinamento uno a uno scarta "
+                "persone e lascia differenze che la ponderazione corregge." if it else
+                "Weighting is the main estimate; matching fails its checks, so its number neither confirms nor "
+                "contradicts the main estimate. This is common with few IPS people: one-to-one matching discards "
+                "people and leaves differences that weighting corrects.")
+    if ok_m and not ok_w:
+        return ("La ponderazione non supera i controlli mentre l'abbinamento sì: i due gruppi, pesati, restano diversi. "
+                "La stima con l'abbinamento riguarda solo le persone IPS per cui si è trovato un confronto simile; "
+                "il risultato va letto con cautela e non generalizzato a tutte le persone IPS." if it else
+                "Weighting fails its checks while matching passes: the weighted groups still differ. The matching "
+                "estimate covers only the IPS people for whom a similar comparison person was found; read it with "
+                "caution and do not generalise it to all IPS people.")
+    if not ok_w and not ok_m:
+        return ("Né la ponderazione né l'abbinamento superano i controlli: con questi dati non si può dire se IPS "
+                "funzioni." if it else
+                "Neither weighting nor matching passes its checks: with these data one cannot say whether IPS works.")
+    if w["ci_high"] < m["ci_low"] or m["ci_high"] < w["ci_low"]:
+        return ("Ponderazione e abbinamento danno stime diverse oltre i loro intervalli. Guardano popolazioni un po' "
+                "diverse (l'abbinamento scarta le persone IPS senza un confronto simile) e dipendono in modo diverso "
+                "dal modello del punteggio di propensione: la differenza è un segnale che il risultato dipende da "
+                "come si costruisce il confronto, quindi la stima principale va presa con cautela." if it else
+                "Weighting and matching disagree beyond their intervals. They look at slightly different populations "
+                "(matching drops IPS people without a similar comparison person) and depend differently on the "
+                "propensity-score model: the gap signals that the result depends on how the comparison is built, so "
+                "the main estimate should be taken with caution.")
+    return ""
+
+
+def conditional_text(analysis: "IpsAnalysis", lang: str = "it") -> str:
+    """The conditional (whole-cohort, time-varying) Cox model in words, as a sensitivity analysis."""
+    from .present import fmt_num
+
+    c = getattr(analysis, "conditional", None)
+    it = lang == "it"
+    if c is None:
+        return ""
+    if c.model is None:
+        return (f"Analisi di sensibilità: il modello di Cox su tutte le persone iscritte non è stimabile ({c.note})."
+                if it else f"Sensitivity analysis: the Cox model on everyone enrolled cannot be estimated ({c.note}).")
+    ci = f"{fmt_num(c.ci_low, lang, 2)}–{fmt_num(c.ci_high, lang, 2)}"
+    s = (f"Analisi di sensibilità (modello condizionato): un modello di Cox su tutte le persone iscritte, in cui IPS "
+         f"conta solo dal giorno dell'avvio (covariata che cambia nel tempo) e a parità di genere, età, cittadinanza, "
+         f"titolo di studio e anno di iscrizione, stima che dopo l'avvio il ritmo con cui si trova lavoro sia "
+         f"{fmt_num(c.hr, lang, 2)} volte quello senza IPS (IC 95% {ci}). È un confronto tra persone con le stesse "
+         "caratteristiche (effetto condizionato), per questo è più grande dell'hazard ratio marginale della "
+         "ponderazione: le due stime rispondono a domande diverse e non devono coincidere." if it else
+         f"Sensitivity analysis (conditional model): a Cox model on everyone enrolled, where IPS counts only from the "
+         f"start day (a time-varying covariate) and with gender, age, citizenship, education and enrolment year held "
+         f"equal, estimates that after the start people find work {fmt_num(c.hr, lang, 2)} times as fast as without "
+         f"IPS (95% CI {ci}). It compares people with the same characteristics (a conditional effect), which is why "
+         "it is larger than the marginal hazard ratio of the weighting: the two answer different questions and need "
+         "not agree.")
+    if c.pooled:
+        s += " " + design.pooled_sentence(c.pooled, lang, ("inserimenti", "placements"))
+    return s
