@@ -34,7 +34,7 @@ import pandas as pd
 
 from .. import present
 from .. import stabilisation as est
-from ..multiplicity import holm, tests_sentence
+from .. import multiplicity
 from . import render, vocab
 from .table import SHOWN, Col, Table
 
@@ -494,7 +494,7 @@ def record(rep, a: est.StabilisationAnalysis, t: dict) -> int:
                             label_en=f"Conversion hazard ratio: {group_label(r['covariate'], r['level'], 'en')} vs "
                                      f"{group_label(r['covariate'], r['reference'], 'en')}")
     tests = a.tests or {}
-    for (by, res), p_holm in zip(tests.items(), holm([r.p_value for r in tests.values()])):
+    for (by, res), p_holm in zip(tests.items(), multiplicity.holm([r.p_value for r in tests.values()])):
         rep.record(f"conversion_logrank_p__by={by}", res.p_value, unit="p",
                    label_it=f"Test log-rank della trasformazione per {subgroup_name(by, 'it').lower()}",
                    label_en=f"Log-rank test of conversion by {subgroup_name(by, 'en').lower()}")
@@ -782,7 +782,7 @@ def groups_paragraph(a: est.StabilisationAnalysis, t: dict, lang: str = "it") ->
             line += " " + describe_test(a.tests[by], by, lang)
         lines.append("- " + line)
     if len(a.tests) > 1:  # several subgroups tested at once: say how many, and what survives Holm
-        lines.append("\n" + tests_sentence([r.p_value for r in a.tests.values()], lang))
+        lines.append("\n" + multiplicity.tests_sentence([r.p_value for r in a.tests.values()], lang))
     return "\n".join(lines)
 
 
