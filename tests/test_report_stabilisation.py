@@ -259,3 +259,18 @@ def test_sector_and_employer_names_from_data_are_not_live_in_the_report(synth_di
     assert 'href="http://x"' not in html and 'href="http://y"' not in html
     assert "<b>Evil</b>" not in html and "<script>x</script>" not in html
     assert res is not None
+
+
+def test_the_notebook_shows_what_the_module_builds(suite_run, published):
+    """Through the runner: every table is shown (CSV written), the records are the in-process ones,
+    and the HTML holds no formatted number the tables withhold."""
+    import json
+
+    run_dir = suite_run.run_dir
+    names = {p.name[len(NB) + 2:-4] for p in (run_dir / "tables").glob(f"{NB}__*.csv")}
+    assert names == set(published["csv"])
+    recs = {r["key"]: r for r in json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+            if r["notebook"] == NB}
+    assert recs == published["recs"]
+    html = (run_dir / f"{NB}.html").read_text(encoding="utf-8")
+    assert "Modello di Cox per la trasformazione" in html
