@@ -90,6 +90,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "sector": ("Settore", "Sector"),
     "year": ("Anno", "Year"),
     "quarter": ("Trimestre", "Quarter"),
+    # stabilisation (30_stabilizzazione)
+    "first_placement_year": ("Anno del primo inserimento", "Year of first placement"),
 }
 
 # Common words of tables and sentences.
@@ -106,6 +108,34 @@ _WORDS: dict[str, tuple[str, str]] = {
     "people": ("persone", "people"),
     "contracts": ("contratti", "contracts"),
     "p_value": ("Valore p", "p-value"),
+    # stabilisation (30_stabilizzazione); "{months}" / "{n}" are filled in by the caller
+    "stab_contracts": ("Contratti", "Contracts"),
+    "stab_fixed_term_contracts": ("Contratti a tempo determinato", "Fixed-term contracts"),
+    "stab_converted": ("Trasformati", "Converted"),
+    "stab_ended": ("Conclusi senza trasformazione", "Ended without conversion"),
+    "stab_converted_within": ("Trasformati entro {months}", "Converted within {months}"),
+    "stab_permanent_within": ("A tempo indeterminato entro {months}", "Permanent within {months}"),
+    "stab_people_placed": ("Persone inserite", "People placed"),
+    "stab_first_permanent": ("Primo contratto già a tempo indeterminato", "First contract already permanent"),
+    "stab_permanent_by_cutoff": ("A tempo indeterminato alla data di analisi", "Permanent by the cut-off"),
+    "stab_hired_permanent": ("Assunti a tempo indeterminato", "Hired permanent"),
+    "stab_converted_from_fixed_term": ("Trasformati da tempo determinato", "Converted from fixed-term"),
+    "stab_share_by_conversion": ("Quota da trasformazione", "Share by conversion"),
+    "stab_hazard_ratio": ("Rapporto di rischio (HR)", "Hazard ratio (HR)"),
+    "stab_rate_per_100": ("Trasformazioni ogni 100 contratti in un anno", "Conversions per 100 contract-years"),
+    "stab_months": ("{n} mesi", "{n} months"),
+    "stab_one_month": ("1 mese", "1 month"),
+    "stab_month_n": ("Mese {n}", "Month {n}"),
+    "stab_item": ("Voce", "Item"),
+    "stab_in_data": ("Contratti a tempo determinato nei dati", "Fixed-term contracts in the data"),
+    "stab_started_after_cutoff": ("Contratti iniziati dopo la data di cut-off", "Contracts started after the cut-off"),
+    "stab_not_first_fixed_term": ("Contratti a termine successivi al primo della persona",
+                                  "Fixed-term contracts after the person's first"),
+    "stab_started_outside_window": ("Contratti iniziati fuori dal periodo scelto",
+                                    "Contracts started outside the chosen window"),
+    "stab_analysed": ("Contratti analizzati", "Contracts analysed"),
+    "stab_not_shown": ("non mostrato", "not shown"),
+    "stab_not_yet_observable": ("non ancora osservabile", "not yet observable"),
 }
 
 
