@@ -25,7 +25,7 @@ import pandas as pd
 from .disclosure import suppress_table
 from .present import PALETTE
 
-__all__ = ["plot_km", "risk_counts_shown", "plot_cif_vs_km", "plot_forest", "plot_schoenfeld"]
+__all__ = ["plot_km", "at_risk_end", "risk_counts_shown", "plot_cif_vs_km", "plot_forest", "plot_schoenfeld"]
 
 
 def _step_xy(table, col, xmax):
@@ -41,6 +41,19 @@ def _day_ticks(xmax: float):
         if xmax / step <= 8:
             return np.arange(0, xmax + 1, step)
     return np.linspace(0, xmax, 6).round()
+
+
+def at_risk_end(km, k: int) -> float:
+    """Where a curve must end: the first time at which fewer than ``k`` people remain at risk
+    (a step there would show the event of one of a handful of people); ``inf`` if never.
+
+    >>> from ixl_eval.survival import KaplanMeier
+    >>> at_risk_end(KaplanMeier().fit(list(range(1, 31)), [1] * 30), 10)
+    22.0
+    """
+    tab = km.table_
+    few = tab["time"].to_numpy()[tab["n_risk_count"].to_numpy() < k]
+    return float(few[0]) if len(few) else float("inf")
 
 
 def risk_counts_shown(fits: dict, times, k: int, lang: str = "it"):
@@ -65,6 +78,9 @@ def plot_km(fits: dict, *, k: int, lang: str = "it", cumulative: bool = True, ri
             xmax: float | None = None, labels: dict | None = None, title: str = "",
             xlabel: str | None = None, ylabel: str | None = None, risk_text=None):
     """Kaplan–Meier curves by group with confidence bands, censor marks and a number-at-risk table.
+
+    Each curve ends where fewer than ``k`` people of its group remain at risk (:func:`at_risk_end`):
+    beyond it, every step would show one person's event.
 
     Parameters
     ----------
@@ -104,15 +120,16 @@ def plot_km(fits: dict, *, k: int, lang: str = "it", cumulative: bool = True, ri
     shown = risk_counts_shown(fits, risk_times, k, lang) if risk_text is None else risk_text
     for i, (g, km) in enumerate(fits.items()):
         colour = PALETTE[i % len(PALETTE)]
-        tab = km.table_
-        x, s = _step_xy(tab, "survival", xmax)
-        _, lo = _step_xy(tab.fillna({"lower": 0.0}), "lower", xmax)
-        _, hi = _step_xy(tab.fillna({"upper": 1.0}), "upper", xmax)
+        end = min(xmax, at_risk_end(km, k))
+        tab = km.table_.loc[km.table_["n_risk_count"] >= k]
+        x, s = _step_xy(tab, "survival", end)
+        _, lo = _step_xy(tab.fillna({"lower": 0.0}), "lower", end)
+        _, hi = _step_xy(tab.fillna({"upper": 1.0}), "upper", end)
         if cumulative:
             s, lo, hi = 1 - s, 1 - hi, 1 - lo
         ax.step(x, s, where="post", color=colour, lw=2, label=labels.get(g, str(g)))
         ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.18, lw=0)
-        cens = tab.loc[(tab["n_censor_count"] > 0) & (tab["time"] <= xmax)]
+        cens = tab.loc[(tab["n_censor_count"] > 0) & (tab["time"] <= end)]
         if len(cens):
             y = cens["survival"].to_numpy()
             ax.plot(cens["time"], 1 - y if cumulative else y, ls="none", marker="|", ms=5, mew=0.8, color=colour,
