@@ -375,3 +375,17 @@ def test_csv_are_numbers_equal_to_results(suite_run):
         assert len(hits) == 1 and hits[0]["n"] == row["events"]
     co = frames["coorte"]
     assert (co["n"].iloc[1:6] == 0).all() and co["n__status"].fillna("").eq("").all()
+
+
+def test_stratified_cox_table_is_linked_and_safe(synth_dataset):
+    # a looser proportional-hazards check moves age and education to the strata: the alternative
+    # table is published, its counts tied to the group tables like the main one's
+    a = pt.analyse(synth_dataset, ph_alpha=0.2)
+    assert a.cox_stratified is not None
+    tabs = _published(a)
+    s = tabs["rapporti_dei_ritmi_stratificato"]
+    assert len(s.data) and attack(a, tabs) == []
+    ids = {m for line in ptr.relations(a, tabs) for m in line}
+    assert {s.cell_id(i, "events") for i in range(len(s.data))} <= ids
+    for k in (50, 120):
+        assert attack(a, _published(a, k=k)) == []
