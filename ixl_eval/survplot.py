@@ -19,9 +19,10 @@ Examples
 ...               risk_text=pd.DataFrame([["30", "15", "<10"]]))
 >>> [t.get_text() for t in fig.axes[1].texts][:3]
 ['30', '15', '<10']
->>> line = fig.axes[0].get_lines()[0]    # ends at day 90, where 5 remain: the step there is not drawn
->>> float(line.get_xdata()[-1]), bool(line.get_ydata()[-1] == line.get_ydata()[-2])
-(90.0, True)
+>>> fig = plot_km({"tutti": km}, k=10, lang="it", xmax=120)
+>>> line = fig.axes[0].get_lines()[0]    # ends at day 90, where 5 remain: their step (to 100%) is not drawn
+>>> float(line.get_xdata()[-1]), round(float(line.get_ydata().max()), 3)
+(90.0, 0.556)
 """
 
 from __future__ import annotations

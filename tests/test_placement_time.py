@@ -389,3 +389,19 @@ def test_stratified_cox_table_is_linked_and_safe(synth_dataset):
     assert {s.cell_id(i, "events") for i in range(len(s.data))} <= ids
     for k in (50, 120):
         assert attack(a, _published(a, k=k)) == []
+
+
+def test_curves_end_where_fewer_than_k_remain():
+    # five people left at day 90 all placed: drawing that step would show their timing
+    import matplotlib.pyplot as plt
+
+    from ixl_eval.survival import KaplanMeier
+    from ixl_eval.survplot import plot_km
+
+    km = KaplanMeier().fit([10, 20, 20, 40, 60, 90] * 5, [1, 1, 0, 1, 0, 1] * 5)
+    fig = plot_km({"a": km}, k=10, xmax=120)
+    line = _lines(fig)[0]
+    assert max(line.get_xdata()) == at_risk_end(km, 10) == 90
+    assert max(line.get_ydata()) < 0.6  # the jump to 100% at day 90 is not drawn
+    assert fig.axes[1].texts == [] or all(t.get_text() == "" for t in fig.axes[1].texts)  # no counts of its own
+    plt.close(fig)
