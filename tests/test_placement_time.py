@@ -80,6 +80,9 @@ def test_interview_time_zero_and_window(synth_dataset):
     assert (a.frame["enrolment_year"] >= 2022).all()
     assert "primo colloquio" in ptr.caveats_text(a, "it", K)
     assert np.isfinite(a.cox.hr_table_["hr"]).all()
+    tabs = _published(a)
+    co = tabs["coorte"]
+    assert co.data["n"].iloc[0] == co.data["n"].iloc[1:1 + len(ex)].sum() + co.data["n"].iloc[1 + len(ex)]
 
 
 def test_a_level_without_placements_is_pooled_not_fatal(synth_dataset):
@@ -101,9 +104,6 @@ def test_a_level_without_placements_is_pooled_not_fatal(synth_dataset):
     assert "total" in ptr.describe_cox(a, tabs, "en")
     # the unpooled data keep every level (nothing pooled when no level is sparse)
     assert pt.analyse(ds).cox_pooled == {}
-    tabs = _published(a)
-    co = tabs["coorte"]
-    assert co.data["n"].iloc[0] == co.data["n"].iloc[1:1 + len(ex)].sum() + co.data["n"].iloc[1 + len(ex)]
 
 
 # ----------------------------------------------------------------------------------- tables
