@@ -298,7 +298,8 @@ def q1_table(a: kpi.KpiResult, lang: str) -> LinkedTable:
             Col("permanent_change", w("change_permanent"), w("change_permanent", "en"), role="estimate", pct=True,
                 base=("permanent", "permanent_prev"), unit="variazione relativa")]
     df = pd.DataFrame(data)[[c.key for c in cols]]
-    return LinkedTable("primo_trimestre", df, cols, *_CAPTIONS["primo_trimestre"], lines="columns", ids=ids)
+    # first quarters of different years add up to nothing published: no line of their own
+    return LinkedTable("primo_trimestre", df, cols, *_CAPTIONS["primo_trimestre"], lines="none", ids=ids)
 
 
 def overview_tables(a: kpi.KpiResult, lang: str) -> dict:
@@ -375,7 +376,8 @@ def comparison_table(a: kpi.KpiResult, cmp: pd.DataFrame, name: str, lang: str, 
                  Col("p_holm", w("p_holm"), w("p_holm", "en"), role="p", base=("now", "before"))]
     else:
         df = df.drop(columns=["p_value", "p_holm"])
-    return LinkedTable(name, df, cols, *_CAPTIONS[name], lines="columns", ids=ids)
+    # rows are different indicators (no line); the channels' sum is a relation (see relations())
+    return LinkedTable(name, df, cols, *_CAPTIONS[name], lines="none", ids=ids)
 
 
 def shares_table(a: kpi.KpiResult, cmp: pd.DataFrame, name: str, lang: str) -> LinkedTable:
@@ -415,26 +417,28 @@ def shares_table(a: kpi.KpiResult, cmp: pd.DataFrame, name: str, lang: str) -> L
 
 
 def channel_year_table(a: kpi.KpiResult, lang: str) -> LinkedTable:
-    """Placements by channel and year (the current year to the cut-off), with the year's total."""
+    """Placements by channel (rows, with the total) and year (columns; the current year to the
+    cut-off): the channels of a year add up to its placements, a line protected like a column."""
     wide = a.ind.breakdown("channel", "year")
     complete = a.by_year.set_index("period")["complete"]
-    data = {"year_label": [p if complete[p] else f"{p}*" for p in wide.index], "year": list(wide.index)}
-    cols = [Col("year_label", vocab.column("year"), vocab.column("year", "en")),
-            Col("year", vocab.column("year") + " (" + vocab.word("code") + ")", vocab.column("year", "en") + " (code)")]
+    chans = list(wide.columns)
+    data = {"channel": [vocab.level("channel", c, lang) for c in chans] + [vocab.word("total", lang)],
+            "channel_code": chans + ["total"]}
+    cols = [Col("channel", vocab.column("channel"), vocab.column("channel", "en")),
+            Col("channel_code", vocab.word("code"), vocab.word("code", "en"))]
     ids = {}
-    for c in wide.columns:
-        data[f"ch_{c}"] = wide[c].astype("int64").to_numpy()
-        cols.append(Col(f"ch_{c}", vocab.level("channel", c), vocab.level("channel", c, "en"), role="count",
-                        measure="placements", unit="contratti"))
-        for i, y in enumerate(wide.index):
-            ids[(i, f"ch_{c}")] = ident("placements", ("channel", c), ("year", y))
-    data["placements"] = wide.sum(axis=1).astype("int64").to_numpy()
-    cols.append(Col("placements", vocab.word("total"), vocab.word("total", "en"), role="count", measure="placements",
-                    unit="contratti", total=True))
-    for i, y in enumerate(wide.index):
-        ids[(i, "placements")] = ident("placements", ("year", y))
+    for y in wide.index:
+        key = f"n_{y}"
+        data[key] = np.append(wide.loc[y].to_numpy(), wide.loc[y].sum()).astype("int64")
+        lab = y if complete[y] else f"{y}*"
+        cols.append(Col(key, lab, lab, role="count", measure="placements", unit="contratti"))
+        for i, c in enumerate(chans):
+            ids[(i, key)] = ident("placements", ("channel", c), ("year", y))
+        ids[(len(chans), key)] = ident("placements", ("year", y))
     return LinkedTable("inserimenti_per_canale_anno", pd.DataFrame(data), cols,
-                       *_CAPTIONS["inserimenti_per_canale_anno"], lines="both", ids=ids)
+                       *_CAPTIONS["inserimenti_per_canale_anno"],
+                       note_it="* anno non completo (fino alla data di analisi).",
+                       note_en="* incomplete year (to the cut-off).", lines="columns", total_row=True, ids=ids)
 
 
 def monitoring_tables(a: kpi.KpiResult, lang: str) -> dict:
@@ -501,14 +505,14 @@ def relations(tables: dict) -> list:
             over = [ident(m, ("age_band", b), p) for b in ("40-49", "50+")]
             out.append([ident(m, ("under_40", "yes"), p)] + under)
             out.append([ident(m, ("under_40", "no"), p)] + over)
-        # a channel's year is the sum of its quarters
+        # a channel's year is the sum of its quarters (when every quarter of the year is published)
         for c in coords_set:
             if len(c) == 2 and c[1][0] == "year":
-                qs = [ident(m, c[0], ("quarter", q)) for q in
-                      {dict(x)["quarter"] for x in coords_set if len(x) == 2 and x[0] == c[0] and x[1][0] == "quarter"}
-                      if q.startswith(c[1][1])]
-                if qs:
-                    out.append([ident(m, *c)] + sorted(qs))
+                y = c[1][1]
+                qs = {dict(x)["quarter"] for x in coords_set if len(x) == 2 and x[0] == c[0] and x[1][0] == "quarter"
+                      and x[1][1].startswith(y)}
+                if qs and qs == {q for q in quarters if q.startswith(y)}:
+                    out.append([ident(m, *c)] + [ident(m, c[0], ("quarter", q)) for q in sorted(qs)])
     # a sum is a relation only when every term is published (a partial sum is no line)
     return [r for r in out if len(r) >= 2 and all(x in ids for x in r)]
 
@@ -1169,18 +1173,19 @@ def plot_channels(t: Table, lang: str, k: int):
     not drawn; the current year, to the cut-off, marked *)."""
     import matplotlib.pyplot as plt
 
-    shown = t.shown()
+    shown = t.shown().iloc[:-1]  # without the total row
+    years = [c for c in t.counts]
+    labels = [t.col(c).it if lang == "it" else t.col(c).en for c in years]
     fig, ax = plt.subplots(figsize=(10, 4.8))
-    bottom = np.zeros(len(shown))
-    labels = shown["year_label"].tolist()
+    bottom = np.zeros(len(years))
     hidden = 0
-    for c, colour in zip(CHANNELS, present.PALETTE):
-        v = shown[f"ch_{c}"].astype(float)
+    for r, colour in zip(range(len(shown)), present.PALETTE):
+        v = shown.iloc[r][years].astype(float)
         hidden += int(v.isna().sum())
         v = v.fillna(0).to_numpy()
         if not v.any():
             continue
-        ax.bar(labels, v, bottom=bottom, color=colour, label=vocab.level("channel", c, lang))
+        ax.bar(labels, v, bottom=bottom, color=colour, label=shown.iloc[r]["channel"])
         bottom += v
     ax.set_ylabel(t_(lang, "Inserimenti", "Placements"))
     ax.set_title(t_(lang, "Inserimenti per canale e anno", "Placements by channel and year"))
