@@ -33,8 +33,14 @@ Examples
 >>> from ixl_eval.disclosure import protect
 >>> _ = protect(tables.values(), 3, relations=relations(tables))
 >>> t = tables["primo_trimestre"]
+>>> t.data[["quarter", "placements", "placements_prev", "placements_change"]].values.tolist()
+[['2023Q1', 3, nan, nan], ['2024Q1', 5, 3.0, 0.6666666666666667]]
+
+2024 to the cut-off (6 placements) is the sum of Q1 (5) and Q2 (1, below 3): Q1 is withheld so
+the 1 cannot be derived, and the change with it.
+
 >>> t.shown()[["quarter", "placements", "placements_prev", "placements_change"]].values.tolist()
-[['2023Q1', 3.0, nan, nan], ['2024Q1', 5.0, 3.0, 0.6666666666666667]]
+[['2023Q1', 3.0, nan, nan], ['2024Q1', nan, 3.0, nan]]
 """
 
 from __future__ import annotations
