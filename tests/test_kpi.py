@@ -252,7 +252,7 @@ def test_comparison_tables_hide_what_small_counts_reveal(ds):
 
     _, t = _published(ds, 3)
     counts = t["trimestre_conteggi"]
-    perm, plac = counts.find({"indicator_code": "permanent"}), counts.find({"indicator_code": "placements"})
+    perm, plac = counts.pos("permanent"), counts.pos("placements")
     # permanent: 2 now and 1 before, both below 3: its change must not show
     assert counts.value(perm, "change") is None and counts.status.at[perm, "now"] == PRIMARY
     # 5 against 3: the 5 of 2024 Q1 is withheld too, since 2024 Q2 (to the cut-off) has 1 placement
@@ -267,7 +267,7 @@ def test_comparison_tables_hide_what_small_counts_reveal(ds):
     _, t = _published(ds, 1)
     assert t["trimestre_conteggi"].value(plac, "change") == pytest.approx(5 / 3 - 1)
     tests = t["confronti_holm"]
-    assert len(tests.data) == 9 and tests.value({"indicator_code": "placements"}, "p_holm") == 1.0
+    assert len(tests.data) == 9 and tests.value(tests.pos("placements"), "p_holm") == 1.0
 
 
 def _overview_records(ds, k):
@@ -314,7 +314,7 @@ def test_no_comparison_before_the_data(ds, ind):
     assert cmp["before"].isna().all() and cmp["p_holm"].isna().all()
     a, t = _published(ds, 1, quarter="2022Q3")
     counts = t["trimestre_conteggi"]
-    assert counts.value({"indicator_code": "placements"}, "change") is None
+    assert counts.value(counts.pos("placements"), "change") is None
     assert "No comparison" in kr.multiplicity_text(a, "en")
     assert t["confronti_holm"].data.empty and t["confronti_holm"].cols[-1].key == "p_holm"
     first = kr.monitoring_summary(a, t, 0.4, "en", 1)[0]

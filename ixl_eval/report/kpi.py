@@ -164,6 +164,13 @@ class LinkedTable(Table):
     coordinates of its own (see the module docstring)."""
 
     ids: dict = field(default_factory=dict)
+    row_keys: list = field(default_factory=list)
+
+    def pos(self, key: str) -> int:
+        """Position of the row with machine key ``key`` (a level code such as ``"X"``, an indicator
+        such as ``"placements"``); the keys are in the schema (``row_keys``), not a column, so the
+        report shows only reader-facing labels."""
+        return self.row_keys.index(str(key))
 
     def cell_id(self, i: int, key: str):
         got = self.ids.get((int(i), key))
@@ -171,6 +178,7 @@ class LinkedTable(Table):
 
     def schema(self, notebook: str) -> dict:
         out = super().schema(notebook)
+        out["row_keys"] = list(self.row_keys)
         out["cell_ids"] = [{"row": i, "col": k, "measure": v[0], "coords": dict(v[1])}
                            for (i, k), v in sorted(self.ids.items())]
         return out
@@ -227,7 +235,7 @@ def period_table(a: kpi.KpiResult, freq: str, lang: str) -> Table:
              for p, c, e in zip(tab["period"], tab["complete"], tab["end"])]
     data = {"period_label": label, coord: tab["period"].astype(str).tolist()}
     cols = [Col("period_label", vocab.word("period"), vocab.word("period", "en")),
-            Col(coord, vocab.column(coord) + " (" + vocab.word("code") + ")",
+            Col(coord, vocab.column(coord) + " (" + vocab.word("code").lower() + ")",
                 vocab.column(coord, "en") + " (" + vocab.word("code", "en").lower() + ")")]
     for name in PERIOD_INDICATORS:
         col = _ind_col(name, a.interview_days)
@@ -247,10 +255,8 @@ def breakdown_table(a: kpi.KpiResult, column: str, lang: str) -> LinkedTable:
     mix = a.ind.mix(column, a.years, top=top)
     measure = "placements" if column in kpi.PLACEMENT_COLUMNS else "enrolments"
     levels = list(mix["level"].unique())
-    data = {"level": [vocab.level(column, lv, lang) for lv in levels] + [vocab.word("total", lang)],
-            "level_code": [str(lv) for lv in levels] + ["total"]}
-    cols = [Col("level", vocab.column(column), vocab.column(column, "en")),
-            Col("level_code", vocab.word("code"), vocab.word("code", "en"))]
+    data = {"level": [vocab.level(column, lv, lang) for lv in levels] + [vocab.word("total", lang)]}
+    cols = [Col("level", vocab.column(column), vocab.column(column, "en"))]
     ids = {}
     unit = "contratti" if measure == "placements" else "persone"
     for y in a.years:
@@ -265,7 +271,8 @@ def breakdown_table(a: kpi.KpiResult, column: str, lang: str) -> LinkedTable:
         ids[(len(levels), n_key)] = (ident("enrolments", ("citizenship_group", "foreign"), ("year", y))
                                      if column == "citizenship" else ident(measure, ("year", y)))
     name = OVERVIEW_BREAKDOWNS[column]
-    return LinkedTable(name, pd.DataFrame(data), cols, *_CAPTIONS[name], lines="columns", total_row=True, ids=ids)
+    return LinkedTable(name, pd.DataFrame(data), cols, *_CAPTIONS[name], lines="columns", total_row=True, ids=ids,
+                       row_keys=[str(lv) for lv in levels] + ["total"])
 
 
 def q1_table(a: kpi.KpiResult, lang: str) -> LinkedTable:
@@ -290,7 +297,7 @@ def q1_table(a: kpi.KpiResult, lang: str) -> LinkedTable:
         data[m], data[f"{m}_prev"], data[f"{m}_change"] = now, prev, change
     w = vocab.word
     cols = [Col("year", vocab.column("year"), vocab.column("year", "en")),
-            Col("quarter", vocab.column("quarter") + " (" + w("code") + ")", vocab.column("quarter", "en") + " (code)"),
+            Col("quarter", vocab.column("quarter") + " (" + w("code").lower() + ")", vocab.column("quarter", "en") + " (code)"),
             Col("placements", w("placements_in_q1"), w("placements_in_q1", "en"), role="count", measure="placements",
                 unit="contratti"),
             Col("placements_prev", w("placements_in_q1_before"), w("placements_in_q1_before", "en"), role="count",
@@ -344,7 +351,7 @@ def comparison_table(a: kpi.KpiResult, cmp: pd.DataFrame, name: str, lang: str, 
     c_before = _span_coord(at["before_start"], at["before_end"], cut)
     rows = list(_COUNT_ROWS) if not tests else [
         i for i in cmp.index if cmp.loc[i, "kind"] == "count" and pd.notna(cmp.loc[i, "p_value"])]
-    data = {k: [] for k in ("indicator", "indicator_code", "now", "before", "change", "change_low", "change_high",
+    data = {k: [] for k in ("indicator", "now", "before", "change", "change_low", "change_high",
                             "p_value", "p_holm")}
     ids = {}
     for i, key in enumerate(rows):
@@ -357,7 +364,6 @@ def comparison_table(a: kpi.KpiResult, cmp: pd.DataFrame, name: str, lang: str, 
             label = _cap(vocab.indicator(key, lang, a.interview_days))
             extra = ()
         data["indicator"].append(label)
-        data["indicator_code"].append(key)
         data["now"].append(float(r["now"]))
         data["before"].append(float(r["before"]))
         for k in ("change", "change_low", "change_high", "p_value", "p_holm"):
@@ -370,7 +376,6 @@ def comparison_table(a: kpi.KpiResult, cmp: pd.DataFrame, name: str, lang: str, 
     now_l = _span_label(at["start"], at["end"], "it"), _span_label(at["start"], at["end"], "en")
     bef_l = _span_label(at["before_start"], at["before_end"], "it"), _span_label(at["before_start"], at["before_end"], "en")
     cols = [Col("indicator", w("indicator"), w("indicator", "en")),
-            Col("indicator_code", w("code"), w("code", "en")),
             Col("now", *now_l, role="count", unit="persone o contratti"),
             Col("before", *bef_l, role="count", unit="persone o contratti"),
             Col("change", w("change"), w("change", "en"), role="estimate", pct=True, ci=("change_low", "change_high"),
@@ -383,7 +388,7 @@ def comparison_table(a: kpi.KpiResult, cmp: pd.DataFrame, name: str, lang: str, 
     else:
         df = df.drop(columns=["p_value", "p_holm"])
     # rows are different indicators (no line); the channels' sum is a relation (see relations())
-    return LinkedTable(name, df, cols, *_CAPTIONS[name], lines="none", ids=ids)
+    return LinkedTable(name, df, cols, *_CAPTIONS[name], lines="none", ids=ids, row_keys=list(rows))
 
 
 def shares_table(a: kpi.KpiResult, cmp: pd.DataFrame, name: str, lang: str) -> LinkedTable:
@@ -428,10 +433,8 @@ def channel_year_table(a: kpi.KpiResult, lang: str) -> LinkedTable:
     wide = a.ind.breakdown("channel", "year")
     complete = a.by_year.set_index("period")["complete"]
     chans = list(wide.columns)
-    data = {"channel": [vocab.level("channel", c, lang) for c in chans] + [vocab.word("total", lang)],
-            "channel_code": chans + ["total"]}
-    cols = [Col("channel", vocab.column("channel"), vocab.column("channel", "en")),
-            Col("channel_code", vocab.word("code"), vocab.word("code", "en"))]
+    data = {"channel": [vocab.level("channel", c, lang) for c in chans] + [vocab.word("total", lang)]}
+    cols = [Col("channel", vocab.column("channel"), vocab.column("channel", "en"))]
     ids = {}
     for y in wide.index:
         key = f"n_{y}"
@@ -444,7 +447,8 @@ def channel_year_table(a: kpi.KpiResult, lang: str) -> LinkedTable:
     return LinkedTable("inserimenti_per_canale_anno", pd.DataFrame(data), cols,
                        *_CAPTIONS["inserimenti_per_canale_anno"],
                        note_it="* anno non completo (fino alla data di analisi).",
-                       note_en="* incomplete year (to the cut-off).", lines="columns", total_row=True, ids=ids)
+                       note_en="* incomplete year (to the cut-off).", lines="columns", total_row=True, ids=ids,
+                       row_keys=chans + ["total"])
 
 
 def monitoring_tables(a: kpi.KpiResult, lang: str) -> dict:
@@ -747,8 +751,8 @@ def overview_summary(a: kpi.KpiResult, tables: dict, lang: str, k: int) -> list[
     out = [t_(lang, f"Nel {y}{partial} si sono iscritte {_count(yt, i, 'enrolments', lang, k)} persone",
               f"In {y}{partial}, {_count(yt, i, 'enrolments', lang, k)} people enrolled") + versus("enrolments") + "."]
     age, cit = tables["iscritti_under_40"], tables["iscritti_per_cittadinanza"]
-    s_age = age.value({"level_code": "yes"}, f"share_{y}")
-    s_for = cit.value({"level_code": "foreign"}, f"share_{y}")
+    s_age = age.value(age.pos("yes"), f"share_{y}")
+    s_for = cit.value(cit.pos("foreign"), f"share_{y}")
     if s_age is not None and s_for is not None:
         out.append(t_(lang,
                       f"Su 100 iscritti nel {y}, {_n100(s_age, lang)} avevano meno di 40 anni e {_n100(s_for, lang)} "
@@ -763,7 +767,7 @@ def overview_summary(a: kpi.KpiResult, tables: dict, lang: str, k: int) -> list[
             "them it was their first placement with the programme.")
     out.append(s)
     ct = tables["inserimenti_per_contratto"]
-    s_ft, s_pe = ct.value({"level_code": "fixed_term"}, f"share_{y}"), ct.value({"level_code": "permanent"}, f"share_{y}")
+    s_ft, s_pe = ct.value(ct.pos("fixed_term"), f"share_{y}"), ct.value(ct.pos("permanent"), f"share_{y}")
     if s_ft is not None and s_pe is not None:
         out.append(t_(lang, f"Su 100 inserimenti, {_n100(s_ft, lang)} erano a tempo determinato e {_n100(s_pe, lang)} "
                             "a tempo indeterminato.",
@@ -942,13 +946,13 @@ def monitoring_summary(a: kpi.KpiResult, tables: dict, new_candidates_target: fl
     ct, tests = tables["trimestre_conteggi"], tables["confronti_holm"]
 
     def versus(m, it, en, words=False):
-        i = ct.find({"indicator_code": m})
+        i = ct.pos(m)
         ch, before = ct.value(i, "change"), ct.value(i, "before")
         if ch is None or before is None:
             return ""
         s = t_(lang, f", contro {_count(ct, i, 'before', lang, k)} {it} ({_fmt_change(ch, lang)}",
                f", against {_count(ct, i, 'before', lang, k)} {en} ({_fmt_change(ch, lang)}")
-        p = tests.value({"indicator_code": m}, "p_value") if words and m in set(tests.data["indicator_code"]) else None
+        p = tests.value(tests.pos(m), "p_value") if words and m in tests.row_keys else None
         if p is not None:
             s += ": " + (t_(lang, "una differenza difficilmente dovuta al caso", "a difference unlikely to be due to chance")
                          if p < 0.05 else
@@ -960,12 +964,12 @@ def monitoring_summary(a: kpi.KpiResult, tables: dict, new_candidates_target: fl
     if not a.compare_quarter.attrs.get("before_covered", True):
         vs = t_(lang, f" (nessun confronto: i dati iniziano il {a.ind.data_start_:%d/%m/%Y})",
                 f" (no comparison: the data start on {a.ind.data_start_:%Y-%m-%d})")
-    i = ct.find({"indicator_code": "placements"})
+    i = ct.pos("placements")
     out.append(t_(lang, f"Nel {qw} gli inserimenti lavorativi sono stati {_count(ct, i, 'now', lang, k)}{vs}.",
                   f"In the {qw} there were {_count(ct, i, 'now', lang, k)} job placements{vs}."))
     vs = versus("permanent", "un anno prima", "a year earlier")
     if vs:
-        i = ct.find({"indicator_code": "permanent"})
+        i = ct.pos("permanent")
         out.append(t_(lang, f"Quelli a tempo indeterminato sono stati {_count(ct, i, 'now', lang, k)}{vs}.",
                       f"Permanent contracts numbered {_count(ct, i, 'now', lang, k)}{vs}."))
     if _target_shown(a, tables):
