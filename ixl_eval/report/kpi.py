@@ -52,7 +52,6 @@ import numpy as np
 import pandas as pd
 
 from .. import disclosure, kpi, present
-from ..contract import CHANNELS
 from . import render, vocab
 from .table import Col, Table
 
