@@ -400,4 +400,6 @@ def test_rerun_makes_a_new_folder_with_identical_results(suite_run, synth_dir, t
     first = [r for r in json.loads((suite_run.run_dir / "results.json").read_text()) if r["notebook"] == key]
     assert again == first and again
     for t in sorted((res.run_dir / "tables").glob("*.csv")):
+        if t.name == "legenda.csv":  # the legend covers the tables of the run, here one notebook's
+            continue
         assert t.read_bytes() == (suite_run.run_dir / "tables" / t.name).read_bytes(), t.name

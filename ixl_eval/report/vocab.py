@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["LEVELS", "COLUMNS", "level", "column", "quarter", "word", "tr"]
+__all__ = ["LEVELS", "COLUMNS", "INDICATORS", "level", "column", "quarter", "word", "tr", "indicator"]
 
 _AGE_BANDS = ("<30", "30-39", "40-49", "50+")
 
@@ -178,6 +178,45 @@ _WORDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Programme indicators (ixl_eval.kpi): "15" is the intake-interview target, replaced by the
+# parameter's value (vocab.indicator).
+INDICATORS: dict[str, tuple[str, str]] = {
+    "enrolments": ("Iscritti", "Enrolments"),
+    "interviewed": ("Persone con colloquio di accoglienza", "People with an intake interview"),
+    "interview_eligible": ("Iscritti da almeno 15 giorni", "Enrolled at least 15 days before the cut-off"),
+    "interview_done": ("Iscritti da almeno 15 giorni con colloquio", "Of whom interviewed by the cut-off"),
+    "interviewed_within": ("Iscritti con colloquio entro 15 giorni", "Enrolled people interviewed within 15 days"),
+    "interviewed_within_share": ("Quota con colloquio entro 15 giorni", "Share interviewed within 15 days"),
+    "median_days_to_interview": ("Giorni mediani dall'iscrizione al colloquio", "Median days from enrolment to interview"),
+    "placements": ("Inserimenti lavorativi", "Job placements"),
+    "permanent": ("Inserimenti a tempo indeterminato", "Permanent placements"),
+    "permanent_share": ("Quota a tempo indeterminato", "Permanent share"),
+    "persons_placed": ("Persone inserite", "Persons placed"),
+    "first_placed": ("Persone inserite per la prima volta", "Persons placed for the first time"),
+    "first_placed_share": ("Quota di nuovi candidati tra le persone inserite", "Share of new candidates among persons placed"),
+}
+
+# Words of the indicator tables (overview and quarterly monitoring).
+_WORDS_KPI: dict[str, tuple[str, str]] = {
+    "indicator": ("Indicatore", "Indicator"),
+    "period": ("Periodo", "Period"),
+    "change": ("Variazione", "Change"),
+    "change_points": ("Variazione (punti percentuali)", "Change (percentage points)"),
+    "p_single": ("p (singolo confronto)", "p (single comparison)"),
+    "p_holm": ("p corretto (Holm)", "p adjusted (Holm)"),
+    "year_before": ("anno prima", "year before"),
+    "code": ("Codice", "Code"),
+    "placements_in_q1": ("Inserimenti nel 1° trimestre", "Placements in Q1"),
+    "placements_in_q1_before": ("Inserimenti nel 1° trimestre dell'anno prima", "Placements in Q1 of the year before"),
+    "change_on_year_before": ("Variazione sull'anno prima", "Change on the year before"),
+    "of_which_permanent": ("Di cui a tempo indeterminato", "Of which permanent"),
+    "of_which_permanent_before": ("Di cui a tempo indeterminato, anno prima", "Of which permanent, year before"),
+    "change_permanent": ("Variazione (indeterminato)", "Change (permanent)"),
+    "days": ("giorni", "days"),
+}
+_WORDS.update(_WORDS_KPI)
+
+
 def tr(lang: str, it: str, en: str) -> str:
     """Pick the text for the report language."""
     return it if lang == "it" else en
@@ -215,3 +254,14 @@ def quarter(label: str, lang: str = "it") -> str:
         return str(label)
     y, q = m.groups()
     return f"{q}° trim. {y}" if lang == "it" else f"Q{q} {y}"
+
+
+def indicator(name: str, lang: str = "it", days: int = 15) -> str:
+    """Reader-facing name of a programme indicator; the interview ones name the target days.
+
+    >>> indicator("interviewed_within_share", "en", days=10)
+    'Share interviewed within 10 days'
+    """
+    it, en = INDICATORS[name]
+    text = it if lang == "it" else en
+    return text.replace("15", str(days)) if name.startswith("interview") else text
