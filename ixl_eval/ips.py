@@ -215,7 +215,7 @@ def funnel_total(funnel: pd.DataFrame) -> pd.Series:
     """
     s = funnel[list(FUNNEL_COUNTS)].sum()
     return pd.Series(_funnel_counts(None, s["offered"], s["declined"], s["accepted_not_started"],
-                                    s["taken_in_charge"], s["employed_during_ips"], s["contracts_signed"]))
+                                    s["taken_in_charge"], s["employed_during_ips"], s["contracts_signed"]), dtype=object)
 
 
 # ---------------------------------------------------------------------------------------------
