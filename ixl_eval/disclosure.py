@@ -304,9 +304,9 @@ def protect(tables, k: int, *, relations=(), known=None) -> Protection:
        and are withheld everywhere if withheld anywhere.
     3. **Secondary**: every additive line (a table's rows and columns, within blocks; and the
        ``relations`` linking tables, e.g. a year and its four quarters) keeps either no withheld
-       cell or at least two; when a line has exactly one, its smallest positive shown cell is
-       withheld too (so a total is withheld only when no smaller cell can protect). Repeated
-       until no line changes.
+       cell, or at least two whose sum is at least ``k``; otherwise its smallest positive shown
+       cell is withheld too (so a total is withheld only when no smaller cell can protect).
+       Repeated until no line changes.
     4. **Derived values**: a share, rate, change or estimate computed from counts (``base``) is
        withheld wherever one of those counts is; an estimate that only describes a group
        (``rests_on``) is withheld where the group's count is below the threshold.
@@ -354,7 +354,7 @@ def protect(tables, k: int, *, relations=(), known=None) -> Protection:
                 v = t.data.at[i, c]
                 if _isnan(v):
                     continue
-                cid = t.cell_id(i, c) or ("__cell", ti, t.name, i, c)
+                cid = t.cell_id(i, c)
                 ident[(ti, i, c)] = cid
                 old = prot.values_.get(cid)
                 if old is not None and float(old) != float(v):
@@ -376,7 +376,9 @@ def protect(tables, k: int, *, relations=(), known=None) -> Protection:
         for line in lines:
             members = list(dict.fromkeys(m for m in line if m in prot.values_))
             shut = [m for m in members if m in hidden]
-            if len(members) < 2 or len(shut) != 1:
+            # a line must not keep a lone withheld cell (it would be its total minus the others),
+            # nor withheld cells adding up to less than k (their total would pin each below k)
+            if len(members) < 2 or not shut or (len(shut) > 1 and sum(float(prot.values_[m]) for m in shut) >= k):
                 continue
             open_ = [m for m in members if m not in hidden]
             positive = [m for m in open_ if float(prot.values_[m]) > 0]

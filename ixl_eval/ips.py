@@ -363,10 +363,15 @@ def _risk_contrast(frame, w, time_col, event_col, horizon, method):
 
 
 def _cox_hr(frame, w, cluster, method):
-    """Cox hazard ratio of placement, treated vs comparison (withdrawal censored)."""
-    import warnings
+    """Cox hazard ratio of placement, treated vs comparison (withdrawal censored).
 
-    from lifelines import CoxPHFitter
+    Model-based variance when unweighted and unclustered (naive); otherwise the robust sandwich,
+    per person when weighted (IPTW, as R's ``coxph(weights=, robust=TRUE)``) and summed by
+    matched pair when clustered (matching, as ``coxph(cluster=)``). :class:`survival.CoxModel`
+    is used rather than lifelines: same Efron estimate, but its robust variance is computed in
+    O(n) and handles tied times as R does (lifelines' is quadratic and ignores ties).
+    """
+    from .survival import CoxModel
 
     keep = w > 0
     df = pd.DataFrame({"time": frame["time"].to_numpy()[keep], "event": (frame["event"].to_numpy()[keep] == 1).astype(int),
@@ -379,11 +384,8 @@ def _cox_hr(frame, w, cluster, method):
     if cluster is not None:
         df["cl"] = pd.factorize(pd.Series(cluster).to_numpy()[keep])[0]
         kw["cluster_col"] = "cl"
-    cph = CoxPHFitter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # non-integer weights: expected with IPTW
-        cph.fit(df, "time", "event", robust=weighted or cluster is not None, **kw)
-    b, se = float(cph.params_["treated"]), float(cph.standard_errors_["treated"])
+    cph = CoxModel(["treated"]).fit(df, robust=weighted or cluster is not None, **kw)
+    b, se = float(cph.params_["treated"]), float(np.sqrt(cph.variance_.loc["treated", "treated"]))
     z = causal._Z975
     t = df["treated"].to_numpy()
     return causal.Effect(math.exp(b), se, math.exp(b - z * se), math.exp(b + z * se), int((t == 1).sum()),

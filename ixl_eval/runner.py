@@ -737,7 +737,12 @@ def run(params_path, data_dir=None, jobs=None, outputs_dir=None, compare_to=None
         prev = Path(compare_to).expanduser().resolve() if compare_to is not None else _latest_run(
             outputs, pset.name, run_id)
     comparison = None  # compared below, once manifest.json exists: compare_runs reads it
-    status = "ok" if all(n.ok for n in runs) else "failed"
+    # the last gate before publishing: attack what the run is about to publish; a withheld count
+    # that the published files give back fails the run (its locations are recorded, never values)
+    from .audit import audit_run
+
+    audit = audit_run(tmp, pset.disclosure_threshold)
+    status = "ok" if all(n.ok for n in runs) and audit.ok else "failed"
     ended = _now()
     duration = round(time.perf_counter() - t_start, 2)
     cv = code_version()
@@ -770,6 +775,8 @@ def run(params_path, data_dir=None, jobs=None, outputs_dir=None, compare_to=None
         "platform": sys.platform,
         "packages": package_versions(),
         "notebooks": [n.as_manifest() for n in runs],
+        "disclosure_audit": {"withheld_counts": audit.withheld, "equations": audit.equations,
+                             "findings": [{"rule": f["rule"], "where": f["where"]} for f in audit.findings]},
         "comparison": None if comparison is None else {k: v for k, v in comparison.items() if k != "html"},
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -803,5 +810,11 @@ def main_run(params, data_dir=None, jobs=None, outputs_dir=None, compare_to=None
         print(f"run {res.run_id} ok in {res.duration_s:.1f} s: {index}")
         return 0
     names = ", ".join(n.key for n in res.failed)
+    audit = json.loads((res.run_dir / "manifest.json").read_text(encoding="utf-8")).get("disclosure_audit") or {}
+    if audit.get("findings"):
+        names = ", ".join(filter(None, [names, f"disclosure audit: {len(audit['findings'])} withheld counts "
+                                               "could be recovered from the published files"]))
+        for f in audit["findings"][:10]:
+            print(f"  [{f['rule']}] {f['where']}", file=sys.stderr)
     print(f"run {res.run_id} FAILED ({names}) in {res.duration_s:.1f} s; see {index}", file=sys.stderr)
     return RunError.exit_code

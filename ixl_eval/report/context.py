@@ -150,6 +150,7 @@ class Report:
         self._prot = None
         self._links: dict[str, dict] = {}
         self._schemas: list[dict] = []
+        self._relations: list = []
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -293,7 +294,7 @@ class Report:
         v = table.data.at[i, col]
         ci = tuple(table.data.at[i, b] for b in c.ci) if c.ci else None
         n = table.data.at[i, n_col] if n_col else None
-        ident = lambda k: table.cell_id(i, k) or ("__cell", table.name, i, k)  # noqa: E731
+        ident = lambda k: table.cell_id(i, k)  # noqa: E731
         if c.role == "count":
             return self.record(key, v, ci=ci, n=n, unit=unit, label_it=label_it, label_en=label_en, cell=ident(col),
                                rests_on=ident(n_col) if n_col else None)
@@ -330,6 +331,7 @@ class Report:
                 "earlier tables already showed; publish all tables in one call"
             )
         self._prot = prot
+        self._relations += [list(r) for r in relations]
         for t in tables:
             self.published_[t.name] = t
         return dict(self.published_)
@@ -525,6 +527,12 @@ class Report:
                 "lang": self.lang,
                 "records": [r.as_dict() for r in self.final_records()],
                 "tables": list(self.tables_),
+                # structure only (identities of cells, never values): the run's disclosure audit
+                # rebuilds the links between tables and records from these
+                # (json writes the identity tuples as lists; json.dumps of either gives one key)
+                "relations": [list(r) for r in self._relations],
+                "links": {k: v for k, v in self._links.items()
+                          if v["cell"] is not None or v["base"] or v["rests_on"] is not None},
             }
             (fdir / f"{self.key}.json").write_text(
                 json.dumps(fragment, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"

@@ -217,9 +217,10 @@ class Table:
         return tuple((k, str(self.data.at[i, k])) for k in self.coords)
 
     def cell_id(self, i: int, key: str):
-        """The identity of a count cell across tables, or None when the table is not linked."""
-        if not self.coords:
-            return None
+        """The identity of a cell: ``(measure, ((label, value), ...))`` for a linked table (the same
+        number in every table that has it), else ``("__cell", table, row, column)``."""
+        if not self.coords or self.col(key).role != "count":
+            return ("__cell", self.name, int(i), key)
         return (self.col(key).what, self.row_coords(i))
 
     def blocks(self) -> list:
