@@ -194,9 +194,9 @@ def _funnel_counts(year, offered, declined, accepted_not_started, taken, employe
         "accepted_not_started": int(accepted_not_started),
         "taken_in_charge": int(taken),
         "employed_during_ips": int(employed),
-        "share_employed": employed / taken if taken else math.nan,
+        "share_employed": float(employed / taken) if taken else math.nan,
         "contracts_signed": int(contracts),
-        "contracts_per_employed": contracts / employed if employed else math.nan,
+        "contracts_per_employed": float(contracts / employed) if employed else math.nan,
     }
 
 

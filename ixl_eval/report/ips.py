@@ -301,9 +301,13 @@ def _equal(a: Table, ia: int, ka: str, b: Table, ib: int, kb: str) -> list:
 
 
 def relations(tabs: dict) -> list:
-    """The additive lines across (and within) the tables that their own rows/columns do not say.
+    """The additive lines across (and within) the tables that their own rows/columns do not say,
+    each a list of cell identities whose first member is the sum of the others (a two-member
+    line: the same number in two places).
 
     * funnel, every row: offered = declined (+ accepted, not started) + taken in charge;
+    * who enters a contrast, each group: people to start from = exclusions + people analysed
+      (also a line of the table, through ``by="group"``; stated here for the run's audit);
     * funnel total offers = IPS people to start from, in both contrasts; funnel total declined
       (accepted, not started) = the start contrast's IPS exclusions for that reason;
     * in each contrast, people analysed in each group = the raw (and IPTW, without trimming)
@@ -321,6 +325,9 @@ def relations(tabs: dict) -> list:
         items = {(g, it): i for i, (g, it) in enumerate(zip(ex.data["group"], ex.data["item"]))}
         groups = list(dict.fromkeys(ex.data["group"]))  # IPS, comparison (in the table's language)
         treated, comparison = groups[0], groups[-1]
+        for g in groups:  # people to start from (the first row of a block) = exclusions + analysed
+            rows = [i for (gg, _), i in items.items() if gg == g]
+            out.append([ex.cell_id(i, "n") for i in rows])
         cand = next(i for (g, _), i in items.items() if g == treated)  # first row of the IPS block
         out += _equal(f, tot, "offered", ex, cand, "n")
         if c == "start":
