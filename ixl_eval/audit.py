@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["AuditResult", "audit_run"]
+__all__ = ["AuditResult", "audit_run", "cross_notebook_withholding"]
 
 
 @dataclass
@@ -73,9 +73,12 @@ class _Cells:
         self.value: dict[str, float] = {}   # shown value of an identity
         self.status: dict[str, str] = {}     # "" shown, "primary", "secondary" (worst seen)
         self.where: dict[str, list] = {}
+        self.shown_by: dict[str, set] = {}   # notebooks that show an identity
 
-    def add(self, key: str, status: str, value, where: str):
+    def add(self, key: str, status: str, value, where: str, notebook: str = ""):
         self.where.setdefault(key, []).append((where, status))
+        if status == "" and notebook:
+            self.shown_by.setdefault(key, set()).add(notebook)
         if status == "":
             self.value.setdefault(key, float(value))
         old = self.status.get(key)
@@ -103,8 +106,6 @@ def audit_run(run_dir, k: int | None = None) -> AuditResult:
     k : int, optional
         The disclosure threshold; default: from ``manifest.json``, else 10.
     """
-    import pandas as pd
-
     run_dir = Path(run_dir)
     if k is None:
         try:
@@ -112,6 +113,30 @@ def audit_run(run_dir, k: int | None = None) -> AuditResult:
         except (OSError, KeyError, ValueError, TypeError):
             k = 10
     res = AuditResult()
+    cells, equations, derived, record_checks = _read(run_dir, k)
+    _attack(cells, equations, derived, record_checks, k, res)
+    return res
+
+
+def cross_notebook_withholding(run_dir, k: int) -> tuple[dict, set]:
+    """The run-level step of the protection: counts withheld by one notebook and shown by another.
+
+    Returns ``(withheld, rerun)``: every linked identity withheld anywhere in the run, as
+    ``{identity_json: "primary" | "secondary"}`` (what ``fragments/withhold.json`` holds for the
+    notebooks' next pass), and the notebooks that showed one of them and must run again.
+    """
+    cells = _read(Path(run_dir), k)[0]
+    withheld = {key: cells.status[key] for key in cells.status
+                if cells.hidden(key) and key.startswith("[")}  # linked identities only (see _key)
+    rerun = set()
+    for key in withheld:
+        rerun |= cells.shown_by.get(key, set())
+    return withheld, rerun
+
+
+def _read(run_dir: Path, k: int):
+    import pandas as pd
+
     cells = _Cells()
     equations: list[list[tuple[float, str]]] = []   # sum(coef * cell) == 0
     derived: list[tuple[str, str, list, str]] = []   # (where, column, base keys, kind)
@@ -138,7 +163,7 @@ def audit_run(run_dir, k: int | None = None) -> AuditResult:
                 v = df.at[i, c]
                 if st == "" and (v is None or (isinstance(v, float) and math.isnan(v))):
                     continue
-                cells.add(ident(i, c), st, v, f"{nb}/{name} row {i + 1} {c}")
+                cells.add(ident(i, c), st, v, f"{nb}/{name} row {i + 1} {c}", nb)
         # equations from totals the table publishes
         tot_cols = [c for c in counts if cols[c]["total"]]
         for tc in tot_cols:
@@ -187,11 +212,14 @@ def audit_run(run_dir, k: int | None = None) -> AuditResult:
         if link.get("cell") is not None:
             key = _key(r["notebook"], link["cell"])
             if r["value"] is not None:
-                cells.add(key, "", r["value"], where)
+                cells.add(key, "", r["value"], where, r["notebook"])
             elif key not in cells.status:
                 cells.add(key, "secondary", None, where)
         record_checks.append((where, r, link))
+    return cells, equations, derived, record_checks
 
+
+def _attack(cells, equations, derived, record_checks, k: int, res: AuditResult) -> None:
     # 1. the same count shown somewhere and withheld elsewhere
     for key, seen in cells.where.items():
         sts = {st for _, st in seen}
@@ -219,7 +247,6 @@ def audit_run(run_dir, k: int | None = None) -> AuditResult:
             res.findings.append({"rule": "record_n_withheld", "where": where, "detail": "n shown although withheld"})
     # 4. linear relations
     res.findings += _interval_audit(cells, equations, k, res)
-    return res
 
 
 def _interval_audit(cells: _Cells, equations, k: int, res: AuditResult) -> list:

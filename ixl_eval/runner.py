@@ -539,6 +539,33 @@ def _export(nr: NotebookRun, run_dir: Path, exporter, progress: _Progress) -> No
 # --------------------------------------------------------------------------- collection
 
 
+def _protect_across_notebooks(run_dir: Path, k: int, runs: list, pool, lane, progress, rounds: int = 3) -> list:
+    """The run-level pass of the disclosure control.
+
+    Each notebook protects its own tables together. A count can also appear in two notebooks (a
+    year's enrolments in the overview and in the quarterly monitoring): when one withholds it and
+    the other shows it, every count withheld anywhere is written to ``fragments/withhold.json``
+    and the notebooks that showed one run again, keeping it withheld (and protecting it in their
+    own lines). Repeated until no notebook shows what another withholds (at most ``rounds``
+    times; the audit then judges what is left).
+    """
+    from .audit import cross_notebook_withholding
+
+    for _ in range(rounds):
+        withheld, rerun = cross_notebook_withholding(run_dir, k)
+        rerun &= {n.key for n in runs if n.ok}
+        if not rerun:
+            break
+        (run_dir / "fragments" / "withhold.json").write_text(json.dumps(withheld, ensure_ascii=False, sort_keys=True),
+                                                              encoding="utf-8")
+        progress.total += len(rerun)
+        progress.say(f"  disclosure: {len(rerun)} notebook(s) run again to withhold counts other notebooks withhold: "
+                     + ", ".join(sorted(rerun)))
+        again = {r.key: r for r in (f.result().result() for f in [pool.submit(lane, key) for key in sorted(rerun)])}
+        runs = [again.get(n.key, n) for n in runs]
+    return runs
+
+
 def _write_tables(run_dir: Path, lang: str, k: int) -> str | None:
     """The workbook and the legend of the run's tables (``tables.xlsx``, ``tables/legenda.csv``).
 
@@ -727,6 +754,7 @@ def run(params_path, data_dir=None, jobs=None, outputs_dir=None, compare_to=None
 
         futures = [pool.submit(lane, k) for k in keys]
         runs = [f.result().result() for f in futures]
+        runs = _protect_across_notebooks(tmp, pset.disclosure_threshold, runs, pool, lane, progress)
     t_executed = time.perf_counter()
 
     records = merge_records(n.fragment["records"] for n in runs if n.fragment)

@@ -256,3 +256,31 @@ def test_a_second_publish_may_not_hide_what_was_shown(tmp_path):
     rep.publish(big)
     with pytest.raises(DisclosureError, match="earlier tables already showed"):
         rep.publish(_gender_table("b"))
+
+
+def test_a_count_withheld_by_another_notebook_is_withheld_here(tmp_path, synth_dir):
+    """The run-level pass: what fragments/withhold.json lists stays withheld in this notebook."""
+    from ixl_eval.audit import cross_notebook_withholding
+
+    out = tmp_path / "run"
+    (out / "fragments").mkdir(parents=True)
+    # notebook "a" withholds men (partner of a small group); notebook "b" shows only F and M
+    a = _gender_table("a")
+    b = Table("b", pd.DataFrame({"gender": ["F", "M"], "n": [310, 305]}),
+              [Col("gender", "G", "G"), Col("n", "N", "N", role="count", measure="enrolled")],
+              coords=["gender"], lines="none")
+    for key, t in (("nb_a", a), ("nb_b", b)):
+        rep = Report.open(key, data_dir=str(synth_dir), output_dir=str(out))
+        rep.publish(t)
+        rep.table(t)
+        rep.finish()
+    withheld, rerun = cross_notebook_withholding(out, 10)
+    assert rerun == {"nb_b"} and withheld == {'["enrolled", [["gender", "M"]]]': "secondary", '["enrolled", [["gender", "X"]]]': "primary",
+                                              '["placed", [["gender", "M"]]]': "secondary", '["placed", [["gender", "X"]]]': "primary"}
+    (out / "fragments" / "withhold.json").write_text(json.dumps(withheld), encoding="utf-8")
+    b2 = Table("b", pd.DataFrame({"gender": ["F", "M"], "n": [310, 305]}),
+               [Col("gender", "G", "G"), Col("n", "N", "N", role="count", measure="enrolled")],
+               coords=["gender"], lines="none")
+    rep = Report.open("nb_b", data_dir=str(synth_dir), output_dir=str(out))
+    rep.publish(b2)
+    assert b2.status["n"].tolist() == [SHOWN, SECONDARY]

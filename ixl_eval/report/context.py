@@ -123,6 +123,25 @@ def _secondary_keys(numbers: dict[str, float], k: int) -> set[str]:
     return hidden
 
 
+def _ident(x):
+    """A cell identity read back from JSON (lists) as the tuples tables use."""
+    return tuple(_ident(v) for v in x) if isinstance(x, list) else x
+
+
+def _withheld_elsewhere(output_dir, k: int):
+    """What the other notebooks of the run withheld (``fragments/withhold.json``, written by the
+    runner when a notebook showed a count another withheld): kept withheld here too."""
+    if output_dir is None:
+        return None
+    p = Path(output_dir) / "fragments" / "withhold.json"
+    if not p.exists():
+        return None
+    prot = disclosure.Protection(k)
+    for key, status in json.loads(p.read_text(encoding="utf-8")).items():
+        (prot.primary_ if status == "primary" else prot.secondary_).add(_ident(json.loads(key)))
+    return prot
+
+
 class Report:
     """The reporting context of one notebook run.
 
@@ -172,8 +191,10 @@ class Report:
         ds = load_dataset(resolve_data_dir(data_dir))
         out = Path(output_dir).resolve() if output_dir else None
         present.apply_theme()
-        return cls(key, ds, cutoff=_parse_cutoff(cutoff, ds), lang=lang, k=int(disclosure_threshold),
-                   output_dir=out, params=params)
+        rep = cls(key, ds, cutoff=_parse_cutoff(cutoff, ds), lang=lang, k=int(disclosure_threshold),
+                  output_dir=out, params=params)
+        rep._prot = _withheld_elsewhere(out, rep.k)
+        return rep
 
     def __repr__(self) -> str:
         return f"<Report {self.key!r} lang={self.lang} k={self.k} cutoff={self.cutoff.date()} {self.ds!r}>"
