@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from .. import causal
-from ..ips import _HORIZON, DAYS_PER_MONTH, FUNNEL_COUNTS, IpsAnalysis, IpsEffect, funnel_total
+from ..ips import _HORIZON, DAYS_PER_MONTH, IpsAnalysis, IpsEffect, funnel_total
 from . import render, vocab
 from .table import PRIMARY, SHOWN, Col, Table
 
