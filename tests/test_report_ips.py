@@ -113,7 +113,8 @@ def audit(frames: dict, records: list, k: int = K) -> dict:
         # share x taken = employed; contracts per employed x employed = contracts (when shown)
         for ratio, num, den in (("share_employed", "employed_during_ips", "taken_in_charge"),
                                 ("contracts_per_employed", "contracts_signed", "employed_during_ips")):
-            if not f.at[i, f"{ratio}__status"] and not pd.isna(f.at[i, ratio]):
+            st = f.at[i, f"{ratio}__status"] if f"{ratio}__status" in f.columns else ""  # unprotected: shown
+            if not st and not pd.isna(f.at[i, ratio]):
                 lp.add([(float(f.at[i, ratio]), _cell(lp, frames, "imbuto_ips", i, den)),
                         (-1, _cell(lp, frames, "imbuto_ips", i, num))], tol=0.01)
     for c in counts:  # the years add up to the total
