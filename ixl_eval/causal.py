@@ -61,6 +61,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import design
 from .exceptions import DataValidationError
 
 __all__ = [
@@ -85,26 +86,18 @@ _EPS = math.sqrt(np.finfo(float).eps)
 # ---------------------------------------------------------------------------------------------
 # design matrices
 # ---------------------------------------------------------------------------------------------
-def _levels(s: pd.Series) -> list:
-    """Observed levels of a categorical column, in category order (else sorted)."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        present = set(s.dropna().unique())
-        return [c for c in s.cat.categories if c in present]
-    return sorted(s.dropna().unique(), key=str)
+_levels = design.levels
 
 
-def _is_numeric(s: pd.Series) -> bool:
-    return (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)) and not isinstance(
-        s.dtype, pd.CategoricalDtype
-    )
-
-
-def covariate_matrix(df: pd.DataFrame, covariates, *, all_levels: bool = False) -> pd.DataFrame:
+def covariate_matrix(df: pd.DataFrame, covariates, *, all_levels: bool = False, categorical=None) -> pd.DataFrame:
     """Numeric design matrix of ``covariates`` (no intercept).
 
-    Numeric and boolean columns enter as they are; categorical and text columns as 0/1 indicators
-    named ``column=level`` - without the first observed level (the reference) unless
-    ``all_levels`` (used for balance tables). Missing values are an error: no row is dropped.
+    Which columns are categories is decided by :func:`ixl_eval.design.is_categorical`, the rule
+    :class:`ixl_eval.survival.CoxModel` uses too: category, text and boolean columns and calendar
+    time (``enrolment_year``) become 0/1 indicators named ``column=level`` - without the first
+    observed level (the reference) unless ``all_levels`` (used for balance tables); other numeric
+    columns enter as they are. ``categorical`` overrides the numeric columns taken as categories
+    (``()``: none). Missing values are an error: no row is dropped.
 
     Examples
     --------
@@ -113,6 +106,9 @@ def covariate_matrix(df: pd.DataFrame, covariates, *, all_levels: bool = False) 
     ['age', 'race=hispan', 'race=white']
     >>> list(covariate_matrix(df, ["race"], all_levels=True).columns)
     ['race=black', 'race=hispan', 'race=white']
+    >>> yr = pd.DataFrame({"enrolment_year": [2019, 2020, 2021]})
+    >>> list(covariate_matrix(yr, ["enrolment_year"])), list(covariate_matrix(yr, ["enrolment_year"], categorical=()))
+    (['enrolment_year=2020', 'enrolment_year=2021'], ['enrolment_year'])
     """
     covariates = list(covariates)
     missing = [c for c in covariates if c not in df.columns]
@@ -127,7 +123,7 @@ def covariate_matrix(df: pd.DataFrame, covariates, *, all_levels: bool = False) 
                 f"covariate {c!r} has {n_na} missing value(s); fill or exclude them explicitly before "
                 "estimating a propensity score"
             )
-        if _is_numeric(s):
+        if not design.is_categorical(s, categorical):
             cols[c] = s.to_numpy(dtype=float)
             continue
         levels = _levels(s)
@@ -155,8 +151,11 @@ class PropensityScore:
     Parameters
     ----------
     covariates : sequence of str
-        Columns of the frame given to :meth:`fit`; text/categorical columns become indicators
-        (first observed level is the reference). Fixed before looking at outcomes.
+        Columns of the frame given to :meth:`fit`; categorical columns (by
+        :func:`ixl_eval.design.is_categorical`, calendar year included) become indicators (first
+        observed level is the reference). Fixed before looking at outcomes.
+    categorical : sequence of str, optional
+        Numeric columns to treat as categories (default :data:`ixl_eval.design.CATEGORICAL_NUMERIC`).
 
     Attributes
     ----------
@@ -186,8 +185,9 @@ class PropensityScore:
     1.9
     """
 
-    def __init__(self, covariates):
+    def __init__(self, covariates, categorical=None):
         self.covariates = list(covariates)
+        self.categorical = categorical
 
     def fit(self, df: pd.DataFrame, treatment: str) -> "PropensityScore":
         # the model modules themselves: `import statsmodels.api` costs ~2.5 s per kernel
@@ -196,7 +196,7 @@ class PropensityScore:
         from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
         y = _binary01(df[treatment], f"treatment column {treatment!r}")
-        X = covariate_matrix(df, self.covariates)
+        X = covariate_matrix(df, self.covariates, categorical=self.categorical)
         const = [c for c in X.columns if np.ptp(X[c].to_numpy()) == 0]
         self.dropped_terms_ = const
         X = X.drop(columns=const)

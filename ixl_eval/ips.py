@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import causal
+from . import causal, design
 from .cohorts import SUBGROUPS, time_to_placement
 
 __all__ = [
@@ -64,7 +64,11 @@ __all__ = [
     "estimate_effect",
     "IpsAnalysis",
     "analyse",
+    "ESTIMANDS",
+    "ConditionalEffect",
+    "conditional_effect",
 ]
+
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -79,6 +83,19 @@ COVARIATES: dict[str, dict[str, str]] = {
 # in :mod:`ixl_eval.report.vocab` (levels of "ips_outcome").
 OUTCOMES: tuple[str, ...] = ("placed_6m", "placed_12m", "hazard_ratio", "permanent_12m", "contracts_rate")
 _HORIZON = {"placed_6m": 182.625, "placed_12m": 365.25, "permanent_12m": 365.25}
+
+# What each contrast estimates (a plain field on the results; the words are in
+# :mod:`ixl_eval.report.vocab`, levels of "ips_estimand"). The offer contrast is an intention-to-treat
+# effect: everyone offered, a third of whom decline, and nobody benefits before their start; the
+# start contrast is the effect of starting IPS among those who started.
+ESTIMANDS: dict[str, str] = {"offer": "ITT", "start": "ATT"}
+# The scale of each outcome's contrast: differences in cumulative incidence are collapsible (the
+# average of individual differences), the hazard ratio of a weighted Cox model is a marginal one
+# (smaller than the conditional ratio of a model with covariates when people differ in their chances).
+_REFERENCE = {"gender": "M", "age_band": "<30", "citizenship_group": "IT", "education": "upper_secondary_diploma"}
+_SCALE = {"placed_6m": "risk_difference", "placed_12m": "risk_difference", "permanent_12m": "risk_difference",
+          "hazard_ratio": "marginal_hazard_ratio", "contracts_rate": "marginal_rate_ratio"}
+
 
 # Reasons a candidate is left out of a contrast, counted in ``frame.attrs["excluded"]`` (names in
 # :mod:`ixl_eval.report.vocab`, levels of "ips_exclusion"); the time-to-placement frame may add others.
@@ -414,6 +431,15 @@ class IpsEffect:
         The outcome fixed in the parameters.
     evalue : causal.EValue or None
         For the headline estimate of the main method (IPTW) when conclusive.
+    estimand : str
+        ``"ITT"`` (offer: the effect of being offered IPS) or ``"ATT"`` (start: the effect of
+        starting IPS among those who started); ``estimates`` repeats it per row with ``contrast``
+        and ``scale`` (``risk_difference``: collapsible difference in cumulative incidence;
+        ``marginal_hazard_ratio``; ``marginal_rate_ratio``).
+    pooled : dict
+        Sparse levels pooled before the propensity score (``{column: {level: pooled level}}``).
+    year_as : str
+        How the enrolment year entered the score (``categories`` or ``linear``).
     """
 
     contrast: str
@@ -430,6 +456,10 @@ class IpsEffect:
     balance_threshold: float
     evalue: causal.EValue | None = None
     weights: dict = field(default_factory=dict)
+    estimand: str = ""
+    pooled: dict = field(default_factory=dict)
+    year_as: str = "categories"
+    min_level: int = 5
 
     def get(self, outcome: str, method: str = "iptw") -> pd.Series:
         """The estimate row of one outcome and method."""
@@ -441,12 +471,21 @@ class IpsEffect:
 
     def __repr__(self) -> str:
         h = self.get(self.headline)
-        return (f"<IpsEffect {self.contrast} n_treated={int(h['n_treated'])} n_control={int(h['n_control'])} "
+        return (f"<IpsEffect {self.contrast} estimand={self.estimand} n_treated={int(h['n_treated'])} "
+                f"n_control={int(h['n_control'])} "
                 f"headline={self.headline} iptw={h['estimate']:.3f} conclusive={self.conclusive()}>")
 
 
+def _arm_counts(frame: pd.DataFrame, col: str) -> pd.Series:
+    """People per level in the smaller arm (a level with no IPS or no comparison person cannot be
+    weighted: its propensity score runs off to 0 or 1)."""
+    v = frame[col].astype(str)
+    return pd.crosstab(v, frame["treated"]).reindex(columns=[0, 1], fill_value=0).min(axis=1)
+
+
 def estimate_effect(frame: pd.DataFrame, covariates, *, headline: str = "placed_12m", trim: float = 0.0,
-                    caliper: float = 0.2, min_per_arm: int = 30, balance_threshold: float = 0.1) -> IpsEffect:
+                    caliper: float = 0.2, min_per_arm: int = 30, balance_threshold: float = 0.1,
+                    year_as: str = "categories", min_level: int = 5) -> IpsEffect:
     """Propensity score, weights, matching, balance, all outcomes and the gates, for one contrast.
 
     Parameters
@@ -464,8 +503,20 @@ def estimate_effect(frame: pd.DataFrame, covariates, *, headline: str = "placed_
     min_per_arm : int
         Fewer people than this in either arm (after trimming/matching) makes the result inconclusive.
     balance_threshold : float
-        Largest acceptable ``|SMD|`` after adjustment.
+        Largest acceptable ``|SMD|`` after adjustment. Every level of every categorical covariate
+        counts (each enrolment year too), so a propensity score that leaves some years unbalanced
+        fails the gate even when the average year matches.
+    year_as : {"categories", "linear"}
+        How the enrolment year enters the propensity score: one indicator per year (default, the
+        package rule of :mod:`ixl_eval.design`) or one linear number. The balance table always shows
+        every year.
+    min_level : int
+        Levels with fewer people than this in either arm are pooled with a neighbouring level
+        (years) or into "others" before the score is estimated (:func:`ixl_eval.design.pool_sparse_levels`);
+        ``pooled`` says which.
     """
+    if year_as not in ("categories", "linear"):
+        raise ValueError("year_as must be 'categories' or 'linear'")
     unknown = sorted(set(covariates) - set(COVARIATES))
     if unknown:
         raise ValueError(f"unknown covariate(s) {unknown}; allowed: {list(COVARIATES)}")
@@ -473,11 +524,16 @@ def estimate_effect(frame: pd.DataFrame, covariates, *, headline: str = "placed_
         raise ValueError(f"headline must be one of {list(OUTCOMES)}")
     covariates = list(covariates)
     t = frame["treated"]
-    ps = causal.PropensityScore(covariates).fit(frame, "treated")
+    contrast = frame.attrs.get("contrast", "")
+    numeric_cats = () if year_as == "linear" else None  # the parameter that says otherwise
+    pframe, pooled = design.pool_sparse_levels(frame, covariates, _arm_counts, min_count=min_level,
+                                               reference=_REFERENCE, categorical=numeric_cats)
+    ps = causal.PropensityScore(covariates, categorical=numeric_cats).fit(pframe, "treated")
     iptw = causal.IPTW(stabilize=True, trim=(trim, 1 - trim) if trim > 0 else None).fit(t, ps.scores_)
     match = causal.NearestNeighbourMatch(caliper=caliper, scale="logit").fit(t, ps.scores_)
-    bal_w = causal.balance_table(frame, covariates, t, iptw.weights_)
-    bal_m = causal.balance_table(frame, covariates, t, match.weights_)
+    # balance per level of every categorical covariate, calendar years included, whatever the score used
+    bal_w = causal.balance_table(pframe, covariates, t, iptw.weights_)
+    bal_m = causal.balance_table(pframe, covariates, t, match.weights_)
 
     methods = {
         "naive": (np.ones(len(frame)), None),
@@ -503,6 +559,9 @@ def estimate_effect(frame: pd.DataFrame, covariates, *, headline: str = "placed_
                      "ci_low": rrate.ci_low, "ci_high": rrate.ci_high, "n_treated": rrate.n_treated,
                      "n_control": rrate.n_control, "risk_treated": math.nan, "risk_control": math.nan})
     est = pd.DataFrame(rows)
+    est["contrast"] = contrast
+    est["estimand"] = np.where(est["method"] == "naive", "crude", ESTIMANDS.get(contrast, ""))
+    est["scale"] = [("risk_ratio" if _base(o)[1] else _SCALE[_base(o)[0]]) for o in est["outcome"]]
 
     verdict = {}
     for m in methods:
@@ -533,9 +592,18 @@ def estimate_effect(frame: pd.DataFrame, covariates, *, headline: str = "placed_
             r = h.loc[h["outcome"] == headline + "_ratio"].iloc[0]
             if np.isfinite(r["estimate"]):
                 ev = causal.evalue(r["estimate"], (r["ci_low"], r["ci_high"]), measure="RR")
-    return IpsEffect(frame.attrs.get("contrast", ""), covariates, ps, iptw, match, bal_w, bal_m, est, verdict,
+    return IpsEffect(contrast, covariates, ps, iptw, match, bal_w, bal_m, est, verdict,
                      headline, min_per_arm, balance_threshold, ev,
-                     {"iptw": iptw.weights_, "matching": match.weights_})
+                     {"iptw": iptw.weights_, "matching": match.weights_},
+                     estimand=ESTIMANDS.get(contrast, ""), pooled=pooled, year_as=year_as,
+                     min_level=min_level)
+
+
+def _base(outcome: str) -> tuple[str, bool]:
+    """``("placed_12m", True)`` for ``placed_12m_ratio``: the outcome key and whether it is its risk ratio."""
+    if outcome.endswith("_ratio") and outcome.removesuffix("_ratio") in _HORIZON:
+        return outcome.removesuffix("_ratio"), True
+    return outcome, False
 
 
 def _toy_ips_dataset():
@@ -579,13 +647,14 @@ def _toy_ips_dataset():
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class IpsAnalysis:
-    """The funnel (one row per year of offer) and both contrasts (offer = intention to treat,
-    start = taken in charge)."""
+    """The funnel (one row per year of offer), both contrasts (offer = intention to treat, start =
+    taken in charge) and the conditional whole-cohort model. Numbers only: see :mod:`ixl_eval.report.ips`."""
 
     funnel: pd.DataFrame
     frames: dict
     effects: dict
     params: dict
+    conditional: "ConditionalEffect | None" = None
 
     @property
     def total(self) -> pd.Series:
@@ -600,16 +669,109 @@ class IpsAnalysis:
 def analyse(ds, *, cutoff=None, covariates=("gender", "age_band", "citizenship_group", "education",
                                             "enrolment_year", "months_since_enrolment"),
             headline: str = "placed_12m", trim: float = 0.0, caliper: float = 0.2, min_per_arm: int = 30,
-            balance_threshold: float = 0.1, seed: int = 20240430) -> IpsAnalysis:
-    """Funnel (by year of offer), analysis frames and effect estimates for both contrasts, with the
-    given parameters. Numbers only: :mod:`ixl_eval.report.ips` presents them."""
+            balance_threshold: float = 0.1, seed: int = 20240430, year_as: str = "categories",
+            conditional: bool = True) -> IpsAnalysis:
+    """Funnel, analysis frames and effect estimates for both contrasts, with the given parameters,
+    and (``conditional``) the whole-cohort Cox model with IPS as a time-varying covariate."""
     funnel = ips_funnel(ds, cutoff)
     frames, effects = {}, {}
     for contrast in ("offer", "start"):
         frames[contrast] = ips_frame(ds, contrast=contrast, cutoff=cutoff, seed=seed)
         effects[contrast] = estimate_effect(frames[contrast], covariates, headline=headline, trim=trim,
                                             caliper=caliper, min_per_arm=min_per_arm,
-                                            balance_threshold=balance_threshold)
+                                            balance_threshold=balance_threshold, year_as=year_as)
     params = dict(covariates=list(covariates), headline=headline, trim=trim, caliper=caliper,
-                  min_per_arm=min_per_arm, balance_threshold=balance_threshold, seed=seed)
-    return IpsAnalysis(funnel, frames, effects, params)
+                  min_per_arm=min_per_arm, balance_threshold=balance_threshold, seed=seed, year_as=year_as)
+    cond = conditional_effect(ds, cutoff, [c for c in covariates if c != "months_since_enrolment"]) if conditional else None
+    return IpsAnalysis(funnel, frames, effects, params, cond)
+
+
+# ---------------------------------------------------------------------------------------------
+# the conditional model (sensitivity analysis)
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class ConditionalEffect:
+    """Cox model on the whole cohort with IPS as a time-varying covariate (a sensitivity analysis).
+
+    Everyone enrolled is followed from enrolment; a person taken in charge by IPS moves from
+    "no IPS" to "IPS" on the start day, so nobody is credited with time before it. The hazard
+    ratio is *conditional* on the covariates of the model (held equal), not marginal: with people
+    who differ in their chances it is larger than the marginal ATT ratio of the weighted analysis
+    (non-collapsibility), and it is the quantity the synthetic generator's ``ips_log_hr`` defines.
+
+    Attributes
+    ----------
+    estimand, contrast, scale : str
+        ``"conditional"``, ``"start"``, ``"conditional_hazard_ratio"``.
+    hr, ci_low, ci_high, se : float
+        Hazard ratio of placement from the IPS start, its 95% interval and the SE of its log.
+    n_people, n_ips, n_events : int
+    model : ixl_eval.survival.CoxModel or None
+    pooled : dict
+        Sparse levels pooled (fewer than 5 placements).
+    note : str
+        Why the model could not be fitted ("" when it was).
+    """
+
+    hr: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    se: float = math.nan
+    n_people: int = 0
+    n_ips: int = 0
+    n_events: int = 0
+    model: object = None
+    pooled: dict = field(default_factory=dict)
+    note: str = ""
+    estimand: str = "conditional"
+    contrast: str = "start"
+    scale: str = "conditional_hazard_ratio"
+
+    def __repr__(self) -> str:
+        return (f"<ConditionalEffect n={self.n_people} ips={self.n_ips} events={self.n_events} "
+                f"hr={self.hr:.3f} ({self.ci_low:.3f}, {self.ci_high:.3f})>")
+
+
+def conditional_effect(ds, cutoff=None, covariates=("gender", "age_band", "citizenship_group", "education",
+                                                    "enrolment_year"), *, min_events: int = 5) -> ConditionalEffect:
+    """Fit the whole-cohort Cox model with IPS as a time-varying covariate (see :class:`ConditionalEffect`).
+
+    Counting-process rows: ``(0, s]`` without IPS and ``(s, time]`` with IPS for a person whose IPS
+    start ``s`` falls before their end of follow-up (the split is half a day before the start day, so
+    a placement on the start day counts as after it). The enrolment year, when among the
+    covariates, is a stratum (its own baseline hazard: calendar effects need not be proportional);
+    ``months_since_enrolment`` is the time scale itself and is left out. Withdrawal is censored
+    (cause-specific hazard of placement, as in the weighted analysis).
+    """
+    from .survival import CoxModel
+
+    cut = _cut(ds, cutoff)
+    f = time_to_placement(ds, cutoff=cut)
+    f = f.loc[f["time"] > 0].copy()
+    starts = first_ips(ds, cut)["started_on"].dropna()
+    s = (f["participant_id"].map(starts) - f["t0"]).dt.days.to_numpy(dtype=float) - 0.5
+    s = np.where(np.isnan(s), np.inf, np.maximum(s, 0.0))
+    t = f["time"].to_numpy(dtype=float)
+    split = s < t
+    before = f.assign(start=0.0, stop=np.where(split, s, t), ips=np.where(s <= 0, 1.0, 0.0),
+                      event=np.where(split, 0, f["event"].to_numpy()))
+    before = before.loc[before["stop"] > before["start"]]
+    after = f.loc[split & (s > 0)].assign(start=s[split & (s > 0)], stop=t[split & (s > 0)], ips=1.0)
+    rows = pd.concat([before, after], ignore_index=True)
+    covs = [c for c in covariates if c in SUBGROUPS and c != "enrolment_year"]
+    strata = ["enrolment_year"] if "enrolment_year" in covariates else []
+    ref = dict(_REFERENCE)
+    rows, pooled = design.pool_sparse_levels(rows, covs, (rows["event"] == 1).to_numpy(), min_count=min_events,
+                                             reference=ref)
+    covs = [c for c in covs if rows[c].nunique() > 1]
+    out = ConditionalEffect(n_people=int(len(f)), n_ips=int(np.isfinite(s).sum()), n_events=int((f["event"] == 1).sum()),
+                            pooled=pooled)
+    try:
+        m = CoxModel(covs + ["ips"], strata=strata, reference={c: v for c, v in ref.items() if c in covs}).fit(
+            rows, time_col="stop", start_col="start", event_of_interest=1)
+    except ValueError as err:
+        out.note = str(err)
+        return out
+    r = m.hr_table_.set_index("term").loc["ips"]
+    out.model, out.hr, out.ci_low, out.ci_high, out.se = m, float(r["hr"]), float(r["lower"]), float(r["upper"]), float(r["se"])
+    return out

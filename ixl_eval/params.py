@@ -188,6 +188,9 @@ class EfficaciaIpsParams(_Frozen):
     min_per_arm: int = Field(30, ge=1, description="Fewer people than this in either group makes the result inconclusive.")
     balance_threshold: float = Field(0.1, gt=0, le=1, description="Largest acceptable absolute standardised difference after adjustment.")
     seed: int = Field(20240430, description="Seed of the comparators' random index dates (same seed, same result).")
+    year_as: Literal["categories", "linear"] = Field(
+        "categories", description="How the enrolment year enters the propensity score: one indicator per year "
+        "(categories) or one linear number (linear). Balance is always checked year by year.")
 
 
 # The subgroup vocabulary of the fixed-term episode frame (``cohorts.fixed_term_episodes``).

@@ -31,6 +31,7 @@ import pandas as pd
 from . import present
 from .cohorts import SUBGROUPS, exclusion_table, level_label, time_to_placement
 from .multiplicity import holm, tests_sentence
+from .design import pool_sparse_levels, pooled_sentence
 from .survival import AalenJohansen, CoxModel, KaplanMeier, km_by_group, km_summary, logrank, rmst_table
 
 __all__ = [
@@ -104,11 +105,18 @@ class PlacementTimeAnalysis:
     ph: pd.DataFrame | None = None
     cox_stratified: CoxModel | None = None
     cohort_cox: CoxModel | None = None
+    cox_pooled: dict = field(default_factory=dict)  # sparse levels pooled before the Cox models
+    # what the Cox HRs estimate: total effects (no IPS term; IPS is a mediator offered more to some groups)
+    cox_estimand: str = "total"
+    cox_scale: str = "conditional_hazard_ratio"
 
     def __repr__(self) -> str:
         e = self.frame["event"].value_counts()
         return (f"<PlacementTimeAnalysis n={len(self.frame)}, placed={int(e.get(1, 0))}, "
                 f"withdrawn={int(e.get(2, 0))}, censored={int(e.get(0, 0))}>")
+
+
+COX_MIN_EVENTS = 5  # levels with fewer placements are pooled before the Cox model
 
 
 def _L(lang, it, en):
@@ -175,6 +183,14 @@ def analyse(ds, *, cutoff=None, enrol_from=None, enrol_to=None, contract_types=(
     ref.update(cox_reference or {})
     covs = [c for c in cox_covariates if c not in cox_strata]
     if covs:
+        # a level with (almost) no placements has no estimable HR and would take the whole model with
+        # it: pool it first (design.pool_sparse_levels), and say so in the report
+        f0 = f
+        f, a.cox_pooled = pool_sparse_levels(f, covs, (f["event"] == 1).to_numpy(), min_count=COX_MIN_EVENTS,
+                                             reference={c: v for c, v in ref.items() if c in covs})
+        for c, m in a.cox_pooled.items():
+            if c in ref:
+                ref[c] = m.get(ref[c], ref[c])
         try:
             a.cox = CoxModel(covs, strata=list(cox_strata), reference={c: v for c, v in ref.items() if c in covs}).fit(f)
             a.ph = a.cox.ph_test(alpha=ph_alpha)
@@ -193,6 +209,8 @@ def analyse(ds, *, cutoff=None, enrol_from=None, enrol_to=None, contract_types=(
                                                                    COHORT_COL: f"<{a.focus_year}"}).fit(sub)
         except ValueError:
             a.cohort_cox = None
+    if covs:
+        f = f0
     return a
 
 
@@ -594,11 +612,18 @@ def describe_cox(a: PlacementTimeAnalysis, lang: str = "it") -> str:
                   f"The Cox model cannot be estimated with these data ({a.cox_note}).")
     t = a.cox.hr_table_
     t = t.loc[(t["events"] >= a.k) & ((t["lower"] > 1) | (t["upper"] < 1))]
+    total = _L(lang, " Sono effetti «totali»: il modello non contiene IPS, che è proposto più spesso ad alcuni gruppi "
+                     "(persone over 50, con titolo di studio basso) e li aiuta a trovare lavoro; le differenze "
+                     "includono quindi anche il lavoro trovato grazie a IPS (l'effetto di IPS è nel quaderno 20).",
+               " These are 'total' effects: the model has no IPS term, and IPS is offered more often to some groups "
+               "(people over 50, with little formal education) and helps them find work; the differences therefore "
+               "include work found thanks to IPS (the effect of IPS is in notebook 20).")
+    pooled = (" " + pooled_sentence(a.cox_pooled, lang, ("inserimenti", "placements"), COX_MIN_EVENTS)) if a.cox_pooled else ""
     if t.empty:
         return _L(lang, "A parità delle altre caratteristiche, nessun gruppo trova lavoro con un ritmo chiaramente "
                         "diverso da quello del gruppo di confronto.",
                   "With the other characteristics held equal, no group finds work at a pace clearly different from "
-                  "its comparison group.")
+                  "its comparison group.") + total + pooled
     t = t.assign(dist=np.abs(np.log(t["hr"]))).sort_values("dist", ascending=False).head(3)
     items = []
     for _, r in t.iterrows():
@@ -610,7 +635,7 @@ def describe_cox(a: PlacementTimeAnalysis, lang: str = "it") -> str:
                         f"(HR {_num_ci(r['hr'], r['lower'], r['upper'], lang, 2)})"))
     head = _L(lang, "A parità delle altre caratteristiche, le differenze più nette sono: ",
               "With the other characteristics held equal, the clearest differences are: ")
-    return head + "; ".join(items) + "."
+    return head + "; ".join(items) + "." + total + pooled
 
 
 def describe_ph(a: PlacementTimeAnalysis, lang: str = "it") -> str:

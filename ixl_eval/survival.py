@@ -803,11 +803,12 @@ class _EfronData:
     where the dying people's risk is down-weighted by ``r / d`` (r = 0 .. d-1).
     """
 
-    def __init__(self, t, e, X, w, strata):
+    def __init__(self, t, e, X, w, strata, entry=None):
         n = len(t)
         s = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
         self.order = np.lexsort((t, s))
         t, e, X, w, s = t[self.order], e[self.order], X[self.order], w[self.order], s[self.order]
+        entry = None if entry is None else np.asarray(entry, dtype=float)[self.order]
         new = np.r_[True, (t[1:] != t[:-1]) | (s[1:] != s[:-1])]
         self.starts = np.flatnonzero(new)
         self.block = np.cumsum(new) - 1
@@ -827,6 +828,21 @@ class _EfronData:
         self.wdx = (w * self.e) @ X  # sum of weighted covariates of the deaths
         self.B = B
         self.dead = self.e > 0
+        self.ent = None
+        if entry is not None:
+            # counting-process data, (start, stop]: a row is at risk at block k when its start is before
+            # the block's time and its stop at or after it. ``ent`` is the first block (of the row's
+            # stratum) with a time after the start; rows are taken out of the risk sets of blocks before
+            # ``ent`` by subtracting their sums at position ``ent - 1`` (reverse cumulative sums).
+            bt = t[self.starts]
+            fb = np.r_[0, nxt[:-1]]
+            ent = np.empty(n, dtype=np.int64)
+            row_first = self.first_block[self.block]
+            for a, b in zip(fb, nxt):
+                rows = (row_first == a)
+                ent[rows] = a + np.searchsorted(bt[a:b], entry[rows], side="right")
+            self.ent = ent
+            self.late = ent > row_first  # rows that enter after the stratum's first event time
         self._patterns()
 
     def _patterns(self):
@@ -835,7 +851,7 @@ class _EfronData:
         iteration instead of O(n p^2). The grouping is exact (sums regrouped, nothing binned)."""
         X = self.X
         self.pat = None
-        if len(X) < 5000:
+        if len(X) < 5000 or self.ent is not None:
             return
         key = X @ np.random.default_rng(0).normal(size=X.shape[1])
         _, first, inv = np.unique(key, return_index=True, return_inverse=True)
@@ -884,6 +900,17 @@ class _EfronData:
         info -= (d1 * h2[:, None]).T @ d1
         return ll, grad, info
 
+    def _risk_sums(self, wr, b0, b1):
+        """Risk-set sums S0, S1 per block: rows stopping at or after the block, less late entries."""
+        S0, S1 = self.revcum(b0), self.revcum(b1)
+        if self.ent is not None:
+            pos = self.ent[self.late] - 1
+            S0 = S0 - self.revcum(np.bincount(pos, wr[self.late], self.B))
+            e1 = np.column_stack([np.bincount(pos, wr[self.late] * self.X[self.late, j], self.B)
+                                  for j in range(self.X.shape[1])])
+            S1 = S1 - self.revcum(e1)
+        return S0, S1
+
     def evaluate(self, beta, hessian=True):
         """Log partial likelihood, score and information matrix at ``beta``."""
         if self.pat is not None:
@@ -895,7 +922,7 @@ class _EfronData:
         b1 = np.add.reduceat(wr[:, None] * X, self.starts)
         d0 = np.add.reduceat(wr * e, self.starts)
         d1 = np.add.reduceat((wr * e)[:, None] * X, self.starts)
-        S0, S1 = self.revcum(b0), self.revcum(b1)
+        S0, S1 = self._risk_sums(wr, b0, b1)
         kk, f, m = self.kk, self.frac, self.meanwt
         S0r = S0[kk] - f * d0[kk]
         ll = float((w * e) @ (eta - eta.max()) - m @ np.log(S0r))
@@ -908,8 +935,11 @@ class _EfronData:
         c = np.bincount(kk, m / S0r**2, B)
         g2 = np.bincount(kk, m * f / S0r**2, B)
         h2 = np.bincount(kk, m * f * f / S0r**2, B)
-        # sum_k a_k S2_k = sum_rows wr x x' * (cumulative a up to the row's block)
-        A = self.cumwithin(a)[self.block]
+        # sum_k a_k S2_k = sum_rows wr x x' * (cumulative a up to the row's block, from its entry)
+        cw = self.cumwithin(a)
+        A = cw[self.block]
+        if self.ent is not None:
+            A = A - np.where(self.late, cw[self.ent - 1], 0.0)
         info = (X * (wr * A)[:, None]).T @ X
         info -= (X * (wr * e * b[self.block])[:, None]).T @ X
         info -= (S1 * c[:, None]).T @ S1
@@ -931,7 +961,7 @@ class _EfronData:
         b1 = np.add.reduceat(wr[:, None] * X, self.starts)
         d0 = np.add.reduceat(wr * e, self.starts)
         d1 = np.add.reduceat((wr * e)[:, None] * X, self.starts)
-        S0, S1 = self.revcum(b0), self.revcum(b1)
+        S0, S1 = self._risk_sums(wr, b0, b1)
         kk, f = self.kk, self.frac
         S0r = S0[kk] - f * d0[kk]
         xbar_r = (S1[kk] - f[:, None] * d1[kk]) / S0r[:, None]
@@ -983,7 +1013,8 @@ class CoxModel:
     with a dozen terms fit in a few seconds. Results equal R's ``coxph(ties="efron")`` and
     lifelines' ``CoxPHFitter`` (``tests/test_survival.py``).
 
-    Categorical columns (category/object/bool dtype, and ``enrolment_year``) become indicator
+    Categorical columns (by :func:`ixl_eval.design.is_categorical`: category/object/bool dtype, and
+    calendar time ``enrolment_year``; the rule the propensity score uses too) become indicator
     columns against a reference level (the first category with people unless ``reference``
     says otherwise); numeric columns enter linearly.
 
@@ -997,7 +1028,7 @@ class CoxModel:
     reference : dict, optional
         ``{column: level}`` reference levels.
     categorical : list of str, optional
-        Numeric columns to treat as categories (default: ``enrolment_year``).
+        Numeric columns to treat as categories (default :data:`ixl_eval.design.CATEGORICAL_NUMERIC`).
     conf_level : float
 
     Attributes
@@ -1030,12 +1061,15 @@ class CoxModel:
         self.covariates = list(covariates)
         self.strata = list(strata or [])
         self.reference = dict(reference or {})
-        self.categorical = list(categorical) if categorical is not None else ["enrolment_year"]
+        from .design import CATEGORICAL_NUMERIC
+
+        self.categorical = list(categorical) if categorical is not None else list(CATEGORICAL_NUMERIC)
         self.conf_level = conf_level
 
     def _is_cat(self, s: pd.Series) -> bool:
-        return (isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or s.dtype == bool
-                or pd.api.types.is_string_dtype(s) or s.name in self.categorical)
+        from .design import is_categorical  # the one rule, shared with causal.covariate_matrix
+
+        return is_categorical(s, self.categorical)
 
     def _design(self, frame: pd.DataFrame):
         cols, terms = [], []
@@ -1063,16 +1097,23 @@ class CoxModel:
 
     def fit(self, frame: pd.DataFrame, *, time_col: str = "time", event_col: str = "event",
             event_of_interest: int = 1, weights_col: str | None = None, robust: bool | None = None,
-            cluster_col: str | None = None):
+            cluster_col: str | None = None, start_col: str | None = None):
         """Fit on ``frame``; competing events (codes other than ``event_of_interest``) are censored
         (cause-specific hazards). With ``weights_col`` the robust (sandwich) variance is used by
         default, as R's ``coxph(..., weights=, robust=TRUE)``. With ``cluster_col`` (e.g.
         ``participant_id`` when a person has several episodes) it is the cluster-robust sandwich,
         each cluster's score residuals summed first, as R's ``coxph(..., cluster=)``.
 
+        With ``start_col`` the data are in counting-process form: each row is an interval
+        ``(start, time]`` of one person during which the covariates are constant (time-varying
+        covariates, as R's ``coxph(Surv(start, stop, event) ~ ...)``); the event, if any, is at the
+        row's ``time``. Only the model-based variance is available then (R's default without
+        ``cluster``); the concordance and the proportional-hazards test are not computed.
+
         Rows with a missing covariate raise an error: they are never dropped silently.
         """
-        needed = self.covariates + self.strata + [time_col, event_col] + ([weights_col] if weights_col else [])
+        needed = self.covariates + self.strata + [time_col, event_col] + ([weights_col] if weights_col else []) \
+            + ([start_col] if start_col else [])
         miss = frame[needed].isna().any()
         if miss.any():
             raise ValueError(f"missing values in {list(miss[miss].index)}: impute or filter explicitly first")
@@ -1088,8 +1129,16 @@ class CoxModel:
             raise ValueError("cluster_col needs the robust variance")
         if not ev.any():
             raise ValueError("no events: the Cox model cannot be fitted")
+        entry = None
+        if start_col is not None:
+            entry = frame[start_col].to_numpy(dtype=float)
+            if not (entry < t).all():
+                raise ValueError(f"every row needs {start_col} < {time_col}")
+            if robust:
+                raise NotImplementedError("the robust variance is not implemented for (start, stop] data")
+        self.start_col_ = start_col
         self.design_ = [tm[0] for tm in terms]
-        data = _EfronData(t, ev, X, w, strata)
+        data = _EfronData(t, ev, X, w, strata, entry)
         beta, info, ll, ll0, it = _efron_fit(data, X.shape[1])
         V = np.linalg.inv(info)
         if robust:
@@ -1128,6 +1177,8 @@ class CoxModel:
     def concordance_(self) -> float:
         """Harrell's C as R's ``coxph``: ties in the prediction count one half, pairs tied in
         time are not comparable unless only one is an event, within strata, case-weighted."""
+        if getattr(self, "start_col_", None) is not None:
+            return math.nan  # not defined here for (start, stop] rows
         if not hasattr(self, "_concordance"):
             self._concordance = concordance(self._t, self._ev, self._X @ self._beta, self._w, self._strata)
         return self._concordance
@@ -1184,6 +1235,8 @@ class CoxModel:
         Note: with many thousands of people the test detects departures too small to matter;
         read it with the residual plot (:func:`ixl_eval.survplot.plot_schoenfeld`).
         """
+        if getattr(self, "start_col_", None) is not None:
+            raise NotImplementedError("the proportional-hazards test is not implemented for (start, stop] data")
         s, dead = self._data.schoenfeld(self._beta)
         V = np.linalg.inv(self._data.evaluate(self._beta)[2])
         g = self._time_transform(self._data.t[dead], time_transform)

@@ -693,7 +693,7 @@ def _other_programmes(rng, enr, year, w_abs) -> dict:
     return dict(zip(("prog", "pid", "offered", "accepted", "start", "end"), cat))
 
 
-def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> SynthResult:
+def generate(seed: int = DEFAULT_SEED, scale: float = 1.0, estimands: bool = True) -> SynthResult:
     """Simulate the programme 2017-01-01 .. 2024-04-30 and return the four tables and the truth.
 
     Parameters
@@ -703,6 +703,9 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> SynthResult:
     scale : float
         Multiplies the population and every calibration count (e.g. 100 for about 900,000
         participants). Shares and the model parameters do not change.
+    estimands : bool
+        Also compute the marginal estimands the analyses target (``truth["estimands"]``, about
+        2 s at scale 1) from separate random streams: the frames are the same either way.
 
     Returns
     -------
@@ -1141,10 +1144,237 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> SynthResult:
             "shortfall": shortfall,
         },
     }
+    if estimands:
+        # separate streams, after the data: the frames are byte-identical with or without this
+        truth["estimands"] = {
+            "ips": _ips_estimands(np.random.default_rng([int(seed), 1]), enr=enr.astype(float), c_first=c_first,
+                                  c_w=c_w, o_abs=o_abs, lag=lag, offered=ips_offered, declined=ips_declined,
+                                  ips_start=ips_start, first_t=first_t, mult=mult_first, ms_arr=ms_arr,
+                                  me_arr=me_arr, fp=fp, wd_spec=wd_spec),
+            "time_to_placement_total": _total_effects(
+                np.random.default_rng([int(seed), 2]), enr=enr.astype(float), ind=ind, year=cov["year"],
+                c_first=c_first, c_w=c_w, mult=mult_first, off_m=off_m, dec_m=dec_m,
+                ips_ok_fn=lambda o: (o >= ips_lo) & (o <= ips_hi), ips_spec=ips_spec, fp=fp, wd_spec=wd_spec,
+                ms_arr=ms_arr, me_arr=me_arr, od=od, sl=sl),
+            "replicates_ips": TRUTH_REPLICATES_IPS,
+            "how": ("ips: for each person in the analysis's treated group (offer: offered and not yet placed on the "
+                    "offer day; start: taken in charge and not placed before the start), both potential first "
+                    "placements are simulated from the index day with the generator's own hazards (realised monthly "
+                    "multipliers; IPS multiplies placement by exp(ips_log_hr) and withdrawal by "
+                    "exp(withdrawal_ips_log_hr) from the start, decliners never start; no withdrawal before the "
+                    "planned start, as the offer requires), fresh Exp(1) budgets, censored at the cut-off as in the "
+                    "data; then the Aalen-Johansen shares placed at 6/12 months per arm and the Cox log-HR of arm 1 "
+                    "vs 0 on the pooled replicates. time_to_placement_total: the report's Cox model (stratified by "
+                    "enrolment year, no IPS term) fitted to whole-cohort replays with IPS offered by the generator's "
+                    "monthly process. mc_se: Monte Carlo SE from 10 blocks of replicates."),
+        }
     res = SynthResult(frames=frames, extracted_on=EXTRACTED_ON, truth=truth, seed=int(seed), scale=float(scale),
                       seconds=time.perf_counter() - t_start)
     truth["realised"]["calibration"] = calibration_table(res).to_dict("records")
     return res
+
+
+# --------------------------------------------------------------------------------------------
+# the estimands the analyses target (truth.json -> "estimands")
+# --------------------------------------------------------------------------------------------
+# Replicates: potential outcomes of the IPS treated (per contrast and arm) and whole-cohort
+# replays for the total effects of time to placement. Separate random streams (seed, 1) and
+# (seed, 2): the data are the same whether or not the estimands are computed.
+TRUTH_REPLICATES_IPS = 200
+TRUTH_REPLICATES_TOTAL = 10
+TRUTH_BLOCKS = 10  # Monte Carlo SE from the spread of estimates over blocks of replicates
+_HORIZONS_DAYS = {"placed_6m": 182.625, "placed_12m": 365.25}
+
+
+def _first_events(e, c, cw, t0, w0, s, E1, E2, ms_arr, me_arr, mult, k, lam, kw, lamw, g, gw):
+    """First placement (1) or withdrawal (2) after ``t0`` for each path, or censoring (0) at the end.
+
+    Placement hazard ``mult(month) h0(t - e) c`` times ``g`` from the IPS start ``s``; withdrawal
+    hazard ``h0_w(t - e) cw`` times ``gw`` from ``s``, and zero before ``w0``. ``E1``/``E2`` are
+    Exp(1) budgets of cumulative hazard, consumed month by month exactly as :func:`generate` does.
+    """
+    n = len(e)
+    r1, r2 = E1.astype(float).copy(), E2.astype(float).copy()
+    t_out, ev = np.full(n, float(_H)), np.zeros(n, dtype=np.int8)
+    alive = np.ones(n, dtype=bool)
+    for j, (ms, me) in enumerate(zip(ms_arr, me_arr)):
+        ix = np.flatnonzero(alive & (t0 < me))
+        if len(ix) == 0:
+            continue
+        ee, a, b = e[ix], np.maximum(float(ms), t0[ix]), np.full(len(ix), float(me))
+        sg = np.clip(s[ix], a, b)
+        A0, As, A1 = (((x - ee) / lam) ** k for x in (a, sg, b))
+        m1 = mult[j] * c[ix]
+        pre1, post1 = m1 * (As - A0), m1 * g * (A1 - As)
+        aw = np.clip(w0[ix], a, b)
+        sw = np.clip(s[ix], aw, b)
+        W0, Ws, W1 = (((x - ee) / lamw) ** kw for x in (aw, sw, b))
+        pre2, post2 = cw[ix] * (Ws - W0), cw[ix] * gw * (W1 - Ws)
+        q1, q2 = r1[ix], r2[ix]
+        hit1, hit2 = q1 < pre1 + post1, q2 < pre2 + post2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a_ev = np.where(q1 <= pre1, A0 + q1 / m1, As + (q1 - pre1) / (m1 * g))
+            w_ev = np.where(q2 <= pre2, W0 + q2 / cw[ix], Ws + (q2 - pre2) / (cw[ix] * gw))
+        t1 = np.where(hit1, ee + lam * np.maximum(a_ev, 0) ** (1 / k), np.inf)
+        t2 = np.where(hit2, ee + lamw * np.maximum(w_ev, 0) ** (1 / kw), np.inf)
+        done = hit1 | hit2
+        first = np.where(t1 <= t2, 1, 2)
+        t_out[ix[done]] = np.minimum(t1, t2)[done]
+        ev[ix[done]] = first[done]
+        alive[ix[done]] = False
+        r1[ix] = q1 - pre1 - post1
+        r2[ix] = q2 - pre2 - post2
+    return t_out, ev
+
+
+def _frame_time(t_abs, ev, t0):
+    """Whole days from the index day, as the analysis frame counts them (0.5 for the index day)."""
+    cut = float(_H - 1)
+    d = np.where(ev > 0, np.floor(t_abs), cut) - t0
+    return np.where((d == 0) & (ev > 0), 0.5, d)
+
+
+def _contrast_estimands(time1, ev1, time0, ev0, block):
+    """Cumulative-incidence differences and the marginal log-HR of arm 1 vs arm 0 (pooled replicates)."""
+    from .survival import AalenJohansen, CoxModel
+
+    def one(sel):
+        out = {}
+        cif = {}
+        for arm, (tt, ee) in {1: (time1[sel], ev1[sel]), 0: (time0[sel], ev0[sel])}.items():
+            aj = AalenJohansen().fit(tt, ee)
+            cif[arm] = aj.cif_at(list(_HORIZONS_DAYS.values()))["cif"].to_numpy()
+        for i, key in enumerate(_HORIZONS_DAYS):
+            out[f"{key}_risk_difference"] = float(cif[1][i] - cif[0][i])
+            out[f"{key}_risk_treated"] = float(cif[1][i])
+            out[f"{key}_risk_control"] = float(cif[0][i])
+        f = pd.DataFrame({"time": np.r_[time1[sel], time0[sel]], "event": np.r_[ev1[sel], ev0[sel]],
+                          "treated": np.r_[np.ones(sel.sum()), np.zeros(sel.sum())]})
+        out["log_hr"] = float(CoxModel(["treated"]).fit(f).params_["treated"])
+        return out
+
+    full = one(np.ones(len(time1), dtype=bool))
+    blocks = [one(block == b) for b in range(TRUTH_BLOCKS)]
+    mcse = {k: float(np.std([bb[k] for bb in blocks], ddof=1) / np.sqrt(TRUTH_BLOCKS)) for k in full}
+    return full, mcse
+
+
+def _ips_estimands(rng, *, enr, c_first, c_w, o_abs, lag, offered, declined, ips_start, first_t, mult,
+                   ms_arr, me_arr, fp, wd_spec):
+    """Marginal ITT (offer) and ATT (start) estimands from both potential outcomes of the treated."""
+    k, lam = fp["baseline"]["shape"], fp["baseline"]["scale_days"]
+    kw, lamw = wd_spec["baseline"]["shape"], wd_spec["baseline"]["scale_days"]
+    g, gw = np.exp(fp["ips_log_hr"]), np.exp(wd_spec["ips_log_hr"])
+    placed_day = np.where(np.isnan(first_t), np.inf, np.floor(first_t))
+    out = {}
+    R = TRUTH_REPLICATES_IPS
+    for contrast in ("offer", "start"):
+        if contrast == "offer":
+            who = np.flatnonzero(offered & (placed_day >= o_abs))
+            t0 = o_abs[who].astype(float)
+        else:
+            who = np.flatnonzero(offered & ~declined & np.isfinite(ips_start))
+            who = who[(placed_day[who] >= ips_start[who]) & (ips_start[who] < _H)]
+            t0 = ips_start[who].astype(float)
+        if len(who) == 0:
+            continue
+        m = len(who)
+        rep = np.repeat(np.arange(R), m)
+        idx = np.tile(who, R)
+        t0r = np.tile(t0, R)
+        # people offered were still in the programme at their (planned) start: no withdrawal before it
+        w0 = np.tile((o_abs[who] + lag[who]).astype(float), R)
+        s1 = np.tile(np.where(np.isfinite(ips_start[who]), ips_start[who], np.inf), R)
+        arms = {}
+        for arm, s in ((1, s1), (0, np.full(len(idx), np.inf))):
+            E1, E2 = rng.exponential(size=len(idx)), rng.exponential(size=len(idx))
+            ta, ev = _first_events(enr[idx].astype(float), c_first[idx], c_w[idx], t0r, w0, s, E1, E2,
+                                   ms_arr, me_arr, mult, k, lam, kw, lamw, g, gw)
+            arms[arm] = (_frame_time(ta, ev, t0r), ev)
+        est, mcse = _contrast_estimands(*arms[1], *arms[0], rep % TRUTH_BLOCKS)
+        out[contrast] = {"estimand": "ITT" if contrast == "offer" else "ATT", "n_treated": int(m),
+                         **est, "mc_se": mcse}
+    return out
+
+
+def _total_effects(rng, *, enr, ind, year, c_first, c_w, mult, off_m, dec_m, ips_ok_fn, ips_spec, fp, wd_spec,
+                   ms_arr, me_arr, od, sl):
+    """Total-effect log-HRs of time to placement: the Cox model of the report (stratified by enrolment
+    year, no IPS term) fitted to replays of the whole cohort's first placements, with IPS offered by
+    the generator's own monthly process (quotas, latent-logistic choice, declines, start lag)."""
+    from .survival import CoxModel
+
+    k, lam = fp["baseline"]["shape"], fp["baseline"]["scale_days"]
+    kw, lamw = wd_spec["baseline"]["shape"], wd_spec["baseline"]["scale_days"]
+    g, gw = np.exp(fp["ips_log_hr"]), np.exp(wd_spec["ips_log_hr"])
+    n = len(enr)
+    lin_off, lin_dec = _lin(ips_spec["offer_log_odds"], ind), _lin(ips_spec["decline_log_odds"], ind)
+    names = list(fp["cox_log_hr"])
+    frames = []
+    for r in range(TRUTH_REPLICATES_TOTAL):
+        o_abs = np.floor(enr + od["min"] + rng.gamma(od["gamma_shape"], od["gamma_scale_days"], n))
+        ok = ips_ok_fn(o_abs)
+        lag = np.clip(np.floor(sl["min"] + rng.gamma(sl["gamma_shape"], sl["gamma_scale_days"], n)), sl["min"], sl["max"])
+        eta_off, eta_dec = lin_off + rng.logistic(size=n), lin_dec + rng.logistic(size=n)
+        e_w, resid = rng.exponential(size=n), rng.exponential(size=n)
+        w_abs = enr + lamw * (e_w / c_w) ** (1 / kw)
+        start = np.full(n, np.inf)
+        offered = np.zeros(n, dtype=bool)
+        placed = np.zeros(n, dtype=bool)
+        first_t = np.full(n, np.nan)
+        for j, (ms, me) in enumerate(zip(ms_arr, me_arr)):
+            n_m = int(np.searchsorted(enr, me, side="left"))
+            if off_m[j] > 0:
+                cand = np.flatnonzero((o_abs[:n_m] >= ms) & (o_abs[:n_m] < me) & ok[:n_m] & ~placed[:n_m]
+                                      & (w_abs[:n_m] > o_abs[:n_m] + lag[:n_m]) & ~offered[:n_m])
+                sel = cand[np.argsort(-eta_off[cand], kind="stable")[:min(int(off_m[j]), len(cand))]]
+                dec = sel[np.argsort(-eta_dec[sel], kind="stable")[:min(int(dec_m[j]), len(sel))]]
+                offered[sel] = True
+                acc = np.setdiff1d(sel, dec)
+                start[acc] = o_abs[acc] + lag[acc]
+                h_s = ((start[acc] - enr[acc]) / lamw) ** kw * c_w[acc]
+                w_abs[acc] = enr[acc] + lamw * ((h_s + (e_w[acc] - h_s) / gw) / c_w[acc]) ** (1 / kw)
+            risk = np.flatnonzero(~placed[:n_m] & (w_abs[:n_m] > ms))
+            e = enr[risk]
+            t0 = np.maximum(ms, e).astype(float)
+            t1 = np.minimum(me, w_abs[risk])
+            okr = t1 > t0
+            risk, e, t0, t1 = risk[okr], e[okr], t0[okr], t1[okr]
+            sg = np.clip(start[risk], t0, t1)
+            a0, a_s, a1 = (((x - e) / lam) ** k for x in (t0, sg, t1))
+            cf = c_first[risk] * mult[j]
+            pre, post = (a_s - a0) * cf, (a1 - a_s) * cf * g
+            hit = resid[risk] < pre + post
+            with np.errstate(divide="ignore", invalid="ignore"):
+                q = resid[risk]
+                a_ev = np.where(q <= pre, a0 + q / cf, a_s + (q - pre) / (cf * g))
+            h = risk[hit]
+            placed[h] = True
+            first_t[h] = e[hit] + lam * np.maximum(a_ev[hit], 0) ** (1 / k)
+            resid[risk[~hit]] -= (pre + post)[~hit]
+        ev = np.where(placed, 1, np.where(w_abs < _H, 2, 0)).astype(np.int8)
+        t_abs = np.where(placed, first_t, np.where(w_abs < _H, w_abs, _H))
+        time_ = _frame_time(t_abs, ev, enr.astype(float))
+        f = pd.DataFrame({nm: ind[nm] for nm in names})
+        f["time"], f["event"], f["year"] = np.maximum(time_, 0.5), ev, year
+        frames.append(f.loc[time_ > 0])
+    data = pd.concat(frames, ignore_index=True)
+    block = np.repeat(np.arange(TRUTH_REPLICATES_TOTAL), [len(f) for f in frames])
+    # a level with almost no placements in every replicate (gender X at small scales) has no total
+    # effect to speak of: left out (null) rather than let it run off to infinity
+    ev1 = data["event"].to_numpy() == 1
+    terms = [nm for nm in names if data.loc[ev1, nm].sum() >= 5 * TRUTH_REPLICATES_TOTAL]
+    full = CoxModel(terms, strata=["year"]).fit(data).params_
+    per = []
+    for b in range(TRUTH_REPLICATES_TOTAL):
+        try:
+            per.append(CoxModel(terms, strata=["year"]).fit(data.loc[block == b]).params_)
+        except ValueError:  # a sparse level in one block: that block is left out of the MC SE
+            continue
+    mcse = pd.concat(per, axis=1).std(axis=1, ddof=1) / np.sqrt(len(per))
+    return {"log_hr": {k2: (float(full[k2]) if k2 in terms else None) for k2 in names},
+            "mc_se": {k2: (float(mcse[k2]) if k2 in terms else None) for k2 in names},
+            "replicates": TRUTH_REPLICATES_TOTAL}
 
 
 # --------------------------------------------------------------------------------------------

@@ -110,3 +110,23 @@ def test_interview_time_zero_and_window(synth_dataset):
     assert (a.frame["enrolment_year"] >= 2022).all()
     assert "primo colloquio" in pt.caveats_text(a, "it")
     assert np.isfinite(a.cox.hr_table_["hr"]).all()
+
+
+def test_a_level_without_placements_is_pooled_not_fatal(synth_dataset):
+    """A sparse level (here: gender X with every placement removed) used to make the whole Cox model
+    disappear ("does not converge"); it is now pooled with the reference level, and the report says so."""
+    import dataclasses
+
+    ds = synth_dataset
+    x = ds.participants.loc[ds.participants["gender"] == "X", "participant_id"]
+    assert len(x) > 0
+    ds2 = dataclasses.replace(ds, placements=ds.placements.loc[~ds.placements["participant_id"].isin(x)])
+    a = pt.analyse(ds2)
+    assert a.cox is not None, a.cox_note
+    assert a.cox_pooled == {"gender": {"X": "M"}}
+    assert not any(t.startswith("gender=X") for t in a.cox.hr_table_["term"])
+    assert len(a.cox.hr_table_) == 8
+    assert "pooled" in pt.describe_cox(a, "en") and "riuniti" in pt.describe_cox(a, "it")
+    assert "total" in pt.describe_cox(a, "en")
+    # the unpooled data keep every level (nothing pooled when no level is sparse)
+    assert pt.analyse(ds).cox_pooled == {}

@@ -374,3 +374,30 @@ def test_cox_pattern_path_equals_row_path(monkeypatch):
     close(fast.hr_table_["coef"], slow.hr_table_["coef"], rtol=1e-10)
     close(fast.hr_table_["se"], slow.hr_table_["se"], rtol=1e-10)
     assert fast.log_likelihood_ == pytest.approx(slow.log_likelihood_, rel=1e-12)
+
+
+def test_cox_start_stop_matches_coxph_and_lifelines():
+    """(start, stop] data: R's coxph(Surv(start, stop, event) ~ ...) on survival::heart
+    (tests/golden/survival_timevarying.R), and lifelines' CoxTimeVaryingFitter."""
+    ref = json.loads((GOLDEN / "survival_timevarying.json").read_text())
+    d = pd.read_csv(GOLDEN / "survival_heart.csv")
+    d["transplant"] = d["transplant"].astype(int)
+    m = CoxModel(["age", "year", "surgery", "transplant"]).fit(d, time_col="stop", start_col="start")
+    np.testing.assert_allclose(m.params_.to_numpy(), ref["efron"]["coef"], rtol=1e-6)
+    np.testing.assert_allclose(m.hr_table_["se"].to_numpy(), ref["efron"]["se"], rtol=1e-6)
+    np.testing.assert_allclose([m.log_likelihood_null_, m.log_likelihood_], ref["efron"]["loglik"], rtol=1e-9)
+    s = CoxModel(["age", "transplant"], strata=["surgery"]).fit(d, time_col="stop", start_col="start")
+    np.testing.assert_allclose(s.params_.to_numpy(), ref["strata"]["coef"], rtol=1e-6)
+    np.testing.assert_allclose(s.hr_table_["se"].to_numpy(), ref["strata"]["se"], rtol=1e-6)
+    from lifelines import CoxTimeVaryingFitter
+
+    ctv = CoxTimeVaryingFitter().fit(d[["id", "start", "stop", "event", "age", "year", "surgery", "transplant"]],
+                                     id_col="id", event_col="event", start_col="start", stop_col="stop")
+    np.testing.assert_allclose(m.params_.to_numpy(), ctv.params_[m.params_.index].to_numpy(), rtol=1e-5)
+    # one row per person with start 0 is the ordinary Cox model
+    one = d.drop_duplicates("id", keep="last").assign(start=0.0)
+    a = CoxModel(["age", "surgery"]).fit(one, time_col="stop", start_col="start")
+    b = CoxModel(["age", "surgery"]).fit(one, time_col="stop")
+    np.testing.assert_allclose(a.params_.to_numpy(), b.params_.to_numpy(), rtol=1e-10)
+    with pytest.raises(ValueError, match="start"):
+        CoxModel(["age"]).fit(d.assign(start=d["stop"]), time_col="stop", start_col="start")

@@ -154,7 +154,7 @@ def test_gender_mix_as_the_report_says(synth_dataset):
 
 
 def test_calibration_table_agrees_with_independent_figures(synth_dir, synth_dataset):
-    res = synth.generate()
+    res = synth.generate(estimands=False)
     table = synth.calibration_table(res).set_index("figure")
     assert table["ok"].all(), table[~table["ok"]]
     mine = {name: float(compute(synth_dataset)) for name, _, _, _, compute in TARGETS}
@@ -176,10 +176,31 @@ def test_same_seed_same_frames_and_truth():
     assert not a.frames["placements"]["participant_id"].equals(c.frames["placements"]["participant_id"])
 
 
+def test_estimands_come_from_separate_streams_and_make_sense(synth_truth):
+    """The estimands do not touch the data's random stream (same frames with or without them), and
+    they order as the model implies: ITT below ATT below the conditional log-HR (non-collapsibility),
+    with small Monte Carlo error."""
+    a, b = synth.generate(seed=11, scale=0.3), synth.generate(seed=11, scale=0.3, estimands=False)
+    for t in a.frames:
+        pd.testing.assert_frame_equal(a.frames[t], b.frames[t])
+    assert "estimands" not in b.truth
+    e = synth_truth["estimands"]
+    offer, start = e["ips"]["offer"], e["ips"]["start"]
+    assert (offer["estimand"], start["estimand"]) == ("ITT", "ATT")
+    assert 0.6 < offer["log_hr"] < start["log_hr"] < synth_truth["ips_log_hr"]
+    for c in (offer, start):
+        assert 0 < c["placed_6m_risk_difference"] < c["placed_12m_risk_difference"] < 0.7
+        assert c["mc_se"]["log_hr"] < 0.03 and c["mc_se"]["placed_12m_risk_difference"] < 0.01
+    tot = e["time_to_placement_total"]
+    assert set(tot["log_hr"]) == set(synth_truth["cox_log_hr"])
+    # IPS goes to older, less educated people and speeds them up: their total effect is less negative
+    assert tot["log_hr"]["age_band=50+"] > synth_truth["cox_log_hr"]["age_band=50+"] - 3 * tot["mc_se"]["age_band=50+"]
+
+
 def test_frames_have_contract_columns_and_dtypes():
     from ixl_eval.contract import TABLES
 
-    res = synth.generate(seed=5, scale=0.2)
+    res = synth.generate(seed=5, scale=0.2, estimands=False)
     for name, frame in res.frames.items():
         expected = [c.name for c in TABLES[name].columns if c.required or c.name in frame.columns]
         assert list(frame.columns) == expected
@@ -196,7 +217,7 @@ def test_frames_have_contract_columns_and_dtypes():
 
 
 def test_scale_two_doubles_the_population():
-    one, two = synth.generate(seed=3, scale=1), synth.generate(seed=3, scale=2)
+    one, two = synth.generate(seed=3, scale=1, estimands=False), synth.generate(seed=3, scale=2, estimands=False)
     p1, p2 = one.frames["participants"], two.frames["participants"]
     assert len(p2) == 2 * len(p1)
     by_year = lambda f, col: f[col].dt.year.value_counts().sort_index()  # noqa: E731
@@ -277,7 +298,7 @@ def test_cox_recovers_the_true_log_hazard_ratios():
     """Cox on time to first placement, stratified by enrolment year, recovers cox_log_hr."""
     from lifelines import CoxPHFitter
 
-    res = synth.generate(seed=101, scale=2)
+    res = synth.generate(seed=101, scale=2, estimands=False)
     f = res.frames
     p = f["participants"]
     offered_ips = f["programmes"].loc[f["programmes"]["programme"] == "ips", "participant_id"]
@@ -300,7 +321,7 @@ def test_cox_recovers_the_true_log_hazard_ratios():
 def test_cox_recovers_the_conversion_hazard_ratios_by_employer_size():
     from lifelines import CoxPHFitter
 
-    res = synth.generate(seed=202, scale=2)
+    res = synth.generate(seed=202, scale=2, estimands=False)
     ft = res.frames["placements"]
     ft = ft[ft["contract_type"] == "fixed_term"]
     end = ft["converted_on"].fillna(ft["ended_on"]).fillna(CUT)

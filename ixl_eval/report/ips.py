@@ -43,7 +43,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import causal
+from .. import causal, design
 from ..ips import _HORIZON, DAYS_PER_MONTH, IpsAnalysis, IpsEffect, funnel_total
 from . import render, vocab
 from .table import PRIMARY, SHOWN, Col, Table
@@ -63,6 +63,9 @@ __all__ = [
     "effect_paragraph",
     "describe_effect",
     "describe_evalue",
+    "estimand_text",
+    "agreement_text",
+    "conditional_text",
     "reasons_text",
     "term_label",
     "love_plot",
@@ -178,9 +181,15 @@ def estimates_table(effect: IpsEffect, lang: str = "it") -> Table:
         share = base in _HORIZON
         ok, _ = effect.verdict[r["method"]]
         nan = math.nan
+        scale = _lv("ips_scale", r["scale"], lang) if "scale" in r else ""
+        if r["method"] == "naive" or "estimand" not in r:
+            what = _lv("ips_estimand", "crude", lang) if r["method"] == "naive" else scale
+        else:
+            what = f"{_lv('ips_estimand', r['estimand'], lang)}; {scale}"
         rows.append({
             "outcome": _lv("ips_outcome", base, lang),
             "method": _lv("ips_method", r["method"], lang),
+            "what": what,
             "difference": float(r["estimate"]) if share else nan,
             "difference_low": float(r["ci_low"]) if share else nan,
             "difference_high": float(r["ci_high"]) if share else nan,
@@ -195,6 +204,7 @@ def estimates_table(effect: IpsEffect, lang: str = "it") -> Table:
     cols = [
         _col("outcome", "ips_outcome"),
         _col("method", "ips_method"),
+        _col("what", "ips_what", "text"),
         Col("difference", "Differenza (punti percentuali)", "Difference (percentage points)", role="estimate",
             pct=True, ci=("difference_low", "difference_high"), rests_on="n_treated", unit="differenza di quote"),
         _col("difference_low", "ips_ci_low", "lower", pct=True, unit="differenza di quote"),
@@ -474,10 +484,12 @@ def summary_sentences(analysis: IpsAnalysis, tabs: dict, lang: str = "it", k: in
     """The "In breve" sentences: headline of the offer contrast first, then the start, then the
     funnel (from the protected funnel table: a withheld count or share is not shown)."""
     it = lang == "it"
-    out = [describe_effect(analysis.effects["offer"], tabs["stime_proposta"], lang, k)[0]]
+    offer = describe_effect(analysis.effects["offer"], tabs["stime_proposta"], lang, k)[0]
+    out = [("Effetto della proposta di IPS (intenzione di trattare, anche chi ha rifiutato): " if it else
+            "Effect of being offered IPS (intention to treat, including those who declined): ") + offer[0].lower() + offer[1:]]
     start = describe_effect(analysis.effects["start"], tabs["stime_presa_in_carico"], lang, k)[0]
-    out.append(("Guardando solo chi è stato effettivamente preso in carico: " if it else
-                "Looking only at people actually taken in charge: ") + start[0].lower() + start[1:])
+    out.append(("Effetto di iniziare IPS, tra chi è stato effettivamente preso in carico: " if it else
+                "Effect of starting IPS, among people actually taken in charge: ") + start[0].lower() + start[1:])
     f = tabs["imbuto_ips"]
     tot = len(f.data) - 1
     offered, taken = _count_text(f, tot, "offered", lang, k), _count_text(f, tot, "taken_in_charge", lang, k)
@@ -503,12 +515,21 @@ def effect_paragraph(effect: IpsEffect, est: Table, lang: str = "it", k: int = 1
     """The result of one contrast in words: headline, size of the comparison, E-value, and which
     estimates are inconclusive and why (Markdown)."""
     it = lang == "it"
-    parts = describe_effect(effect, est, lang, k)
+    parts = [estimand_text(effect, lang)] + describe_effect(effect, est, lang, k)
     names = {"iptw": ("la ponderazione", "weighting"), "matching": ("l'abbinamento", "matching")}
     for m in ("matching",):
         if not effect.conclusive(m):
             parts.append((f"La stima con {names[m][0]} non è conclusiva: " if it else
                           f"The {names[m][1]} estimate is inconclusive: ") + reasons_text(effect, m, lang) + ".")
+    agree = agreement_text(effect, lang)
+    if agree:
+        parts.append(agree)
+    if getattr(effect, "pooled", None):
+        parts.append(design.pooled_sentence(effect.pooled, lang, ("persone IPS o di confronto",
+                                                                  "IPS or comparison people"), effect.min_level))
+    if getattr(effect, "year_as", "categories") == "linear":
+        parts.append("L'anno di iscrizione entra nel punteggio come un numero (parametro year_as), non anno per anno." if it
+                     else "The enrolment year enters the score as one number (parameter year_as), not year by year.")
     parts.append("Il confronto grezzo è mostrato solo per capire quanto contano le differenze tra i gruppi." if it else
                  "The raw comparison is shown only to see how much the differences between the groups matter.")
     return " ".join(parts)
@@ -526,7 +547,7 @@ def design_text(analysis: IpsAnalysis, lang: str = "it") -> str:
             "partenza alla stessa distanza dall'iscrizione delle persone IPS, così nessuno dei due gruppi viene "
             "favorito dai giorni già passati senza lavoro. Entrambi i gruppi devono essere ancora iscritti e non "
             "ancora inseriti a quella data. Le differenze note (genere, età, cittadinanza, titolo di studio, anno "
-            "di iscrizione, tempo dall'iscrizione) sono bilanciate con un punteggio di propensione; l'esito "
+            "di iscrizione, preso anno per anno, tempo dall'iscrizione) sono bilanciate con un punteggio di propensione; l'esito "
             f"principale, fissato prima di guardare i risultati, è «{headline}»."
         )
     return (
@@ -534,8 +555,8 @@ def design_text(analysis: IpsAnalysis, lang: str = "it") -> str:
         "two comparisons: from the IPS **offer** (everyone offered, including those who declined) and from being "
         "**taken in charge**. Comparison people get a start date at the same time since enrolment as IPS people, so "
         "neither group is favoured by days already spent without work. Both groups must still be enrolled and not "
-        "yet placed on that date. Known differences (gender, age, citizenship, education, enrolment year, time "
-        "since enrolment) are balanced with a propensity score; the headline outcome, fixed before looking at the "
+        "yet placed on that date. Known differences (gender, age, citizenship, education, enrolment year, taken "
+        "year by year, time since enrolment) are balanced with a propensity score; the headline outcome, fixed before looking at the "
         f"results, is “{headline}”."
     )
 
@@ -558,9 +579,9 @@ def caveats_text(analysis: IpsAnalysis, lang: str = "it") -> str:
             "sottostimare, non a gonfiare, l'effetto.\n\n"
             f"Quando il risultato non è conclusivo. Se in un gruppo ci sono meno di {p['min_per_arm']} persone, o "
             f"se dopo l'aggiustamento i gruppi differiscono ancora (differenza standardizzata di almeno {b} in una "
-            "caratteristica), il rapporto lo dice e non presenta il numero come un risultato. I dettagli sono in "
-            "docs/caveats/efficacia-ips.md."
-        )
+            "caratteristica, anno di iscrizione per anno di iscrizione), il rapporto lo dice e non presenta il numero "
+            "come un risultato. I dettagli sono in docs/caveats/efficacia-ips.md."
+        ) + ("\n\n" + conditional_text(analysis, "it") if getattr(analysis, "conditional", None) is not None else "")
     return (
         "Method. IPS people are compared with people never approached for IPS, made alike with a propensity score "
         "(logistic regression): weighting (main estimate) and one-to-one matching, beside the raw comparison. Shares "
@@ -571,9 +592,102 @@ def caveats_text(analysis: IpsAnalysis, lang: str = "it") -> str:
         "IPS later: if IPS goes to those who struggle most, the comparison tends to understate, not inflate, the "
         "effect.\n\n"
         f"When the result is inconclusive. With fewer than {p['min_per_arm']} people in a group, or groups still "
-        f"differing after adjustment (standardised difference of {b} or more in a characteristic), the report says "
-        "so and does not present the number as a finding. Details are in docs/caveats/efficacia-ips.md."
-    )
+        f"differing after adjustment (standardised difference of {b} or more in a characteristic, enrolment year by "
+        "enrolment year), the report says so and does not present the number as a finding. Details are in "
+        "docs/caveats/efficacia-ips.md."
+    ) + ("\n\n" + conditional_text(analysis, "en") if getattr(analysis, "conditional", None) is not None else "")
+
+
+def estimand_text(effect: IpsEffect, lang: str = "it") -> str:
+    """What the contrast estimates, in plain words (Italian terms of the trade in brackets)."""
+    if effect.contrast not in vocab.LEVELS["ips_estimand_contrast"]:
+        return ""
+    e = {"it": vocab.level("ips_estimand_contrast", effect.contrast, "it"),
+         "en": vocab.level("ips_estimand_contrast", effect.contrast, "en")}
+    if lang == "it":
+        s = (f"Che cosa misura: {e['it']}. Le quote di persone con un lavoro a 6 e 12 mesi (incidenza cumulata) sono "
+             "il risultato principale: si leggono direttamente («su 100 persone…») e la loro differenza è la media "
+             "delle differenze tra le singole persone. L'hazard ratio è invece un rapporto «marginale» sul gruppo "
+             "nel suo insieme: di solito è più piccolo del rapporto tra persone con le stesse caratteristiche "
+             "(non collassabilità), quindi non va confrontato con il modello condizionato.")
+        if effect.contrast == "offer":
+            s += (" Poiché circa un terzo rifiuta e nessuno ne beneficia prima dell'avvio, l'effetto della proposta "
+                  "è più piccolo di quello della presa in carico.")
+        return s
+    s = (f"What it measures: {e['en']}. The shares placed at 6 and 12 months (cumulative incidence) are the main "
+         "result: they read directly (\"of 100 people…\") and their difference is the average of the differences "
+         "between individual people. The hazard ratio is a \"marginal\" ratio over the group as a whole: it is "
+         "usually smaller than the ratio between people with the same characteristics (non-collapsibility), so it "
+         "should not be compared with the conditional model.")
+    if effect.contrast == "offer":
+        s += (" Since about a third decline and nobody benefits before their start, the effect of the offer is "
+              "smaller than the effect of being taken in charge.")
+    return s
+
+
+def agreement_text(effect: IpsEffect, lang: str = "it") -> str:
+    """What it means when weighting and matching disagree, or one of them fails its gate ("" when
+    both are conclusive and their headline intervals overlap)."""
+    it = lang == "it"
+    ok_w, ok_m = effect.conclusive("iptw"), effect.conclusive("matching")
+    h = effect.headline
+    w, m = effect.get(h, "iptw"), effect.get(h, "matching")
+    if ok_w and not ok_m:
+        return ("La ponderazione è la stima principale; l'abbinamento non supera i controlli: il suo numero non conferma "
+                "né smentisce la stima principale. Succede spesso con pochi casi IPS: l'abbinamento uno a uno scarta "
+                "persone e lascia differenze che la ponderazione corregge." if it else
+                "Weighting is the main estimate; matching fails its checks, so its number neither confirms nor "
+                "contradicts the main estimate. This is common with few IPS people: one-to-one matching discards "
+                "people and leaves differences that weighting corrects.")
+    if ok_m and not ok_w:
+        return ("La ponderazione non supera i controlli mentre l'abbinamento sì: i due gruppi, pesati, restano diversi. "
+                "La stima con l'abbinamento riguarda solo le persone IPS per cui si è trovato un confronto simile; "
+                "il risultato va letto con cautela e non generalizzato a tutte le persone IPS." if it else
+                "Weighting fails its checks while matching passes: the weighted groups still differ. The matching "
+                "estimate covers only the IPS people for whom a similar comparison person was found; read it with "
+                "caution and do not generalise it to all IPS people.")
+    if not ok_w and not ok_m:
+        return ("Né la ponderazione né l'abbinamento superano i controlli: con questi dati non si può dire se IPS "
+                "funzioni." if it else
+                "Neither weighting nor matching passes its checks: with these data one cannot say whether IPS works.")
+    if w["ci_high"] < m["ci_low"] or m["ci_high"] < w["ci_low"]:
+        return ("Ponderazione e abbinamento danno stime diverse oltre i loro intervalli. Guardano popolazioni un po' "
+                "diverse (l'abbinamento scarta le persone IPS senza un confronto simile) e dipendono in modo diverso "
+                "dal modello del punteggio di propensione: la differenza è un segnale che il risultato dipende da "
+                "come si costruisce il confronto, quindi la stima principale va presa con cautela." if it else
+                "Weighting and matching disagree beyond their intervals. They look at slightly different populations "
+                "(matching drops IPS people without a similar comparison person) and depend differently on the "
+                "propensity-score model: the gap signals that the result depends on how the comparison is built, so "
+                "the main estimate should be taken with caution.")
+    return ""
+
+
+def conditional_text(analysis: IpsAnalysis, lang: str = "it") -> str:
+    """The conditional (whole-cohort, time-varying) Cox model in words, as a sensitivity analysis."""
+    fmt_num = render.fmt_num
+    c = getattr(analysis, "conditional", None)
+    it = lang == "it"
+    if c is None:
+        return ""
+    if c.model is None:
+        return (f"Analisi di sensibilità: il modello di Cox su tutte le persone iscritte non è stimabile ({c.note})."
+                if it else f"Sensitivity analysis: the Cox model on everyone enrolled cannot be estimated ({c.note}).")
+    ci = f"{fmt_num(c.ci_low, lang, 2)}–{fmt_num(c.ci_high, lang, 2)}"
+    s = (f"Analisi di sensibilità (modello condizionato): un modello di Cox su tutte le persone iscritte, in cui IPS "
+         f"conta solo dal giorno dell'avvio (covariata che cambia nel tempo) e a parità di genere, età, cittadinanza, "
+         f"titolo di studio e anno di iscrizione, stima che dopo l'avvio il ritmo con cui si trova lavoro sia "
+         f"{fmt_num(c.hr, lang, 2)} volte quello senza IPS (IC 95% {ci}). È un confronto tra persone con le stesse "
+         "caratteristiche (effetto condizionato), per questo è più grande dell'hazard ratio marginale della "
+         "ponderazione: le due stime rispondono a domande diverse e non devono coincidere." if it else
+         f"Sensitivity analysis (conditional model): a Cox model on everyone enrolled, where IPS counts only from the "
+         f"start day (a time-varying covariate) and with gender, age, citizenship, education and enrolment year held "
+         f"equal, estimates that after the start people find work {fmt_num(c.hr, lang, 2)} times as fast as without "
+         f"IPS (95% CI {ci}). It compares people with the same characteristics (a conditional effect), which is why "
+         "it is larger than the marginal hazard ratio of the weighting: the two answer different questions and need "
+         "not agree.")
+    if c.pooled:
+        s += " " + design.pooled_sentence(c.pooled, lang, ("inserimenti", "placements"))
+    return s
 
 
 # ---------------------------------------------------------------------------------------------
@@ -690,7 +804,11 @@ def record_results(rep, analysis: IpsAnalysis, tabs: dict) -> int:
             lab_it = vocab.level("ips_outcome", base, "it") + (vocab.word("ips_ratio", "it") if ratio and base in _HORIZON else "")
             lab_en = vocab.level("ips_outcome", base, "en") + (vocab.word("ips_ratio", "en") if ratio and base in _HORIZON else "")
             key = f"{r['outcome']}__contrast={c}__method={r['method']}"
-            label_it, label_en = f"{lab_it} — {c}, {r['method']}", f"{lab_en} — {c}, {r['method']}"
+            est_it = vocab.level("ips_estimand_record", r["estimand"], "it") if r.get("estimand") else c
+            est_en = vocab.level("ips_estimand_record", r["estimand"], "en") if r.get("estimand") else c
+            marginal = str(r.get("scale", "")).startswith("marginal")
+            label_it = f"{lab_it} — {c}, {r['method']}: {est_it}" + (", marginale" if marginal else "")
+            label_en = f"{lab_en} — {c}, {r['method']}: {est_en}" + (", marginal" if marginal else "")
             i = est.find({"outcome": _lv("ips_outcome", base, lang), "method": _lv("ips_method", r["method"], lang)})
             if base in _HORIZON and is_ratio:
                 # not in the table: the risk ratio rests on the same IPS arm as the difference beside it
@@ -711,4 +829,14 @@ def record_results(rep, analysis: IpsAnalysis, tabs: dict) -> int:
                        label_it=f"E-value della stima principale (ci_low: del limite dell'intervallo) — {c}",
                        label_en=f"E-value of the main estimate (ci_low: of the interval limit) — {c}")
             n += 1
+    cond = getattr(analysis, "conditional", None)
+    if cond is not None and cond.model is not None:
+        # n: people with an IPS start in the whole cohort (a count published nowhere else)
+        rep.record("hazard_ratio__contrast=start__method=conditional_cox", cond.hr, ci=(cond.ci_low, cond.ci_high),
+                   n=cond.n_ips, unit="ratio",
+                   label_it="Rapidità dell'inserimento dopo l'avvio di IPS — modello di Cox su tutti gli iscritti, IPS "
+                            "covariata nel tempo: effetto condizionato (analisi di sensibilità)",
+                   label_en="Speed of placement after the IPS start — Cox model on everyone enrolled, IPS time-varying: "
+                            "conditional effect (sensitivity analysis)")
+        n += 1
     return n

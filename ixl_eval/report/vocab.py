@@ -145,6 +145,32 @@ LEVELS["ips_inconclusive"] = {
     "unadjusted": ("è un confronto grezzo, senza tener conto delle differenze tra i gruppi",
                    "it is a raw comparison that ignores differences between the groups"),
 }
+# what each IPS estimate estimates (codes of ips.ESTIMANDS and of the "estimand"/"scale" fields)
+LEVELS["ips_estimand"] = {
+    "ITT": ("effetto della proposta (ITT)", "effect of the offer (ITT)"),
+    "ATT": ("effetto dell'avvio, tra chi ha iniziato (ATT)", "effect of starting, among starters (ATT)"),
+    "crude": ("confronto grezzo", "raw comparison"),
+}
+LEVELS["ips_estimand_record"] = {
+    "ITT": ("effetto della proposta (ITT)", "effect of the offer (ITT)"),
+    "ATT": ("effetto dell'avvio tra chi ha iniziato (ATT)", "effect of starting among starters (ATT)"),
+    "crude": ("confronto grezzo", "raw comparison"),
+}
+LEVELS["ips_estimand_contrast"] = {
+    "offer": ("l'effetto di ricevere la proposta di IPS (tra chi l'ha ricevuta, anche chi ha rifiutato: "
+              "«intenzione di trattare»)",
+              "the effect of being offered IPS (among those offered, including those who declined: "
+              "intention to treat)"),
+    "start": ("l'effetto di iniziare IPS, tra chi lo ha iniziato (effetto medio sui trattati)",
+              "the effect of starting IPS, among those who started (average effect on the treated)"),
+}
+LEVELS["ips_scale"] = {
+    "risk_difference": ("differenza di incidenza cumulata", "difference in cumulative incidence"),
+    "risk_ratio": ("rapporto di incidenza cumulata", "ratio of cumulative incidence"),
+    "marginal_hazard_ratio": ("hazard ratio marginale", "marginal hazard ratio"),
+    "marginal_rate_ratio": ("rapporto dei tassi marginale", "marginal rate ratio"),
+}
+COLUMNS["ips_what"] = ("Che cosa stima", "What it estimates")
 COLUMNS["months_since_enrolment"] = ("Mesi dall'iscrizione", "Months since enrolment")
 COLUMNS["ips_year_offered"] = ("Anno della proposta", "Year offered")
 COLUMNS["ips_offered"] = ("Proposte", "Offered")
