@@ -350,11 +350,13 @@ def test_csv_files_hold_numbers_equal_to_results_json(suite_run):
     files = sorted((run / "tables").glob("efficacia_ips__*.csv"))
     assert {p.stem.split("__", 1)[1] for p in files} >= {"imbuto_ips", "persone_confronto_proposta", "stime_proposta",
                                                          "stime_presa_in_carico", "equilibrio_proposta"}
+    schemas = {s["name"]: s for s in json.loads((run / "fragments" / "tables" / "efficacia_ips.json").read_text(encoding="utf-8"))}
     frames = {}
     for p in files:
         df = pd.read_csv(p, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
         name = p.stem.split("__", 1)[1]
-        labels = {"period", "group", "item", "outcome", "method", "note", "characteristic"}
+        labels = {c["key"] for c in schemas[name]["cols"] if c["role"] in ("label", "text")}
+        assert labels < set(df.columns) and len(labels) < len(schemas[name]["cols"])
         for c in df.columns:
             if c in labels or c.endswith("__status"):
                 continue
