@@ -74,6 +74,15 @@ LEVELS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+# Reasons a person is left out of a cohort (ixl_eval.cohorts: frame.attrs["excluded"]).
+LEVELS["exclusion"] = {
+    "enrolled_outside_window": ("Iscritti fuori dal periodo scelto", "Enrolled outside the chosen window"),
+    "no_time_zero": ("Senza data di inizio (es. nessun colloquio)", "No start date (e.g. never interviewed)"),
+    "time_zero_after_cutoff": ("Inizio dopo la data di cut-off", "Start after the cut-off"),
+    "withdrawn_before_time_zero": ("Usciti prima della data di inizio", "Withdrew before the start date"),
+    "placed_before_time_zero": ("Già inseriti prima della data di inizio", "Placed before the start date"),
+}
+
 # Column (characteristic) names.
 COLUMNS: dict[str, tuple[str, str]] = {
     "gender": ("Genere", "Gender"),
@@ -90,6 +99,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "sector": ("Settore", "Sector"),
     "year": ("Anno", "Year"),
     "quarter": ("Trimestre", "Quarter"),
+    # stabilisation (30_stabilizzazione)
+    "first_placement_year": ("Anno del primo inserimento", "Year of first placement"),
+    "enrolment_cohort": ("Anno di iscrizione (confronto)", "Enrolment cohort"),
 }
 
 # Common words of tables and sentences.
@@ -106,6 +118,63 @@ _WORDS: dict[str, tuple[str, str]] = {
     "people": ("persone", "people"),
     "contracts": ("contratti", "contracts"),
     "p_value": ("Valore p", "p-value"),
+    # stabilisation (30_stabilizzazione); "{months}" / "{n}" are filled in by the caller
+    "stab_contracts": ("Contratti", "Contracts"),
+    "stab_fixed_term_contracts": ("Contratti a tempo determinato", "Fixed-term contracts"),
+    "stab_converted": ("Trasformati", "Converted"),
+    "stab_ended": ("Conclusi senza trasformazione", "Ended without conversion"),
+    "stab_converted_within": ("Trasformati entro {months}", "Converted within {months}"),
+    "stab_permanent_within": ("A tempo indeterminato entro {months}", "Permanent within {months}"),
+    "stab_people_placed": ("Persone inserite", "People placed"),
+    "stab_first_permanent": ("Primo contratto già a tempo indeterminato", "First contract already permanent"),
+    "stab_permanent_by_cutoff": ("A tempo indeterminato alla data di analisi", "Permanent by the cut-off"),
+    "stab_hired_permanent": ("Assunti a tempo indeterminato", "Hired permanent"),
+    "stab_converted_from_fixed_term": ("Trasformati da tempo determinato", "Converted from fixed-term"),
+    "stab_share_by_conversion": ("Quota da trasformazione", "Share by conversion"),
+    "stab_hazard_ratio": ("Rapporto di rischio (HR)", "Hazard ratio (HR)"),
+    "stab_rate_per_100": ("Trasformazioni ogni 100 contratti in un anno", "Conversions per 100 contract-years"),
+    "stab_months": ("{n} mesi", "{n} months"),
+    "stab_one_month": ("1 mese", "1 month"),
+    "stab_month_n": ("Mese {n}", "Month {n}"),
+    "stab_item": ("Voce", "Item"),
+    "stab_in_data": ("Contratti a tempo determinato nei dati", "Fixed-term contracts in the data"),
+    "stab_started_after_cutoff": ("Contratti iniziati dopo la data di cut-off", "Contracts started after the cut-off"),
+    "stab_not_first_fixed_term": ("Contratti a termine successivi al primo della persona",
+                                  "Fixed-term contracts after the person's first"),
+    "stab_started_outside_window": ("Contratti iniziati fuori dal periodo scelto",
+                                    "Contracts started outside the chosen window"),
+    "stab_analysed": ("Contratti analizzati", "Contracts analysed"),
+    "stab_not_shown": ("non mostrato", "not shown"),
+    "stab_not_yet_observable": ("non ancora osservabile", "not yet observable"),
+    # time to placement (notebook 10)
+    "pt_item": ("Voce", "Item"),
+    "pt_people": ("Persone", "People"),
+    "pt_placements": ("Inserimenti", "Placements"),
+    "pt_everyone": ("Tutti", "Everyone"),
+    "pt_people_in_data": ("Persone nei dati", "People in the data"),
+    "pt_people_analysed": ("Persone analizzate", "People analysed"),
+    "pt_of_whom_placed": ("di cui: inserimento lavorativo", "of whom: placed"),
+    "pt_of_whom_withdrawn": ("di cui: usciti dal programma senza lavoro", "of whom: withdrew without a job"),
+    "pt_of_whom_waiting": ("di cui: ancora in attesa alla data di analisi", "of whom: still waiting at the cut-off"),
+    "pt_median_days": ("Giorni mediani (IC 95%)", "Median days (95% CI)"),
+    "pt_median_lower": ("Giorni mediani, limite inferiore", "Median days, lower limit"),
+    "pt_median_upper": ("Giorni mediani, limite superiore", "Median days, upper limit"),
+    "pt_within_days": ("Entro {h} giorni", "Within {h} days"),
+    "pt_day": ("Giorno {x}", "Day {x}"),
+    "pt_days_since_enrolment": ("Giorni dall'iscrizione", "Days since enrolment"),
+    "pt_placed_km": ("Inseriti: 1 − Kaplan–Meier", "Placed: 1 − Kaplan–Meier"),
+    "pt_placed_cif": ("Inseriti: incidenza cumulata", "Placed: cumulative incidence"),
+    "pt_withdrawn_cif": ("Usciti senza lavoro", "Withdrew without a job"),
+    "pt_chi2": ("Chi quadrato", "Chi-square"),
+    "pt_dof": ("Gradi di libertà", "Degrees of freedom"),
+    "pt_p_holm": ("Valore p corretto (Holm)", "Holm-adjusted p-value"),
+    "pt_rmst": ("Giorni medi senza lavoro (IC 95%)", "Mean days without a job (95% CI)"),
+    "pt_rmst_diff": ("Differenza dal primo gruppo (IC 95%)", "Difference from the first group (95% CI)"),
+    "pt_hr": ("Rapporto dei ritmi HR (IC 95%)", "Hazard ratio (95% CI)"),
+    "pt_compared_with": ("Confrontato con", "Compared with"),
+    "pt_lower": ("limite inferiore", "lower limit"),
+    "pt_upper": ("limite superiore", "upper limit"),
+    "pt_before_year": ("Prima del {y}", "Before {y}"),
 }
 
 
@@ -229,10 +298,11 @@ def column(col: str, lang: str = "it") -> str:
     return pair[0] if lang == "it" else pair[1]
 
 
-def word(key: str, lang: str = "it") -> str:
-    """A common word of the tables."""
+def word(key: str, lang: str = "it", **fmt) -> str:
+    """A common word of the tables (``fmt`` fills its ``{placeholders}``: ``word("pt_day", x=90)``)."""
     it, en = _WORDS[key]
-    return it if lang == "it" else en
+    s = it if lang == "it" else en
+    return s.format(**fmt) if fmt else s
 
 
 def quarter(label: str, lang: str = "it") -> str:
