@@ -215,6 +215,101 @@ _WORDS_KPI: dict[str, tuple[str, str]] = {
     "days": ("giorni", "days"),
 }
 _WORDS.update(_WORDS_KPI)
+# ---- IPS effectiveness (notebook 20_efficacia_ips, presented by ixl_eval.report.ips)
+LEVELS["ips_outcome"] = {
+    "placed_6m": ("Inserimento entro 6 mesi", "Placed within 6 months"),
+    "placed_12m": ("Inserimento entro 12 mesi", "Placed within 12 months"),
+    "hazard_ratio": ("Rapidità dell'inserimento (hazard ratio)", "Speed of placement (hazard ratio)"),
+    "permanent_12m": ("Contratto a tempo indeterminato entro 12 mesi", "Permanent contract within 12 months"),
+    "contracts_rate": ("Contratti per anno di osservazione (rapporto)", "Contracts per year of follow-up (ratio)"),
+}
+LEVELS["ips_method"] = {
+    "naive": ("Confronto grezzo", "Raw comparison"),
+    "iptw": ("Ponderazione (IPTW)", "Weighting (IPTW)"),
+    "matching": ("Abbinamento", "Matching"),
+}
+LEVELS["ips_group"] = {"treated": ("IPS", "IPS"), "comparison": ("Confronto", "Comparison")}
+LEVELS["ips_exclusion"] = {
+    "candidates": ("Persone di partenza", "People to start from"),
+    "ips_before_enrolment": ("IPS proposto o avviato prima dell'iscrizione", "IPS offered or started before enrolment"),
+    "declined_offer": ("Hanno rifiutato la proposta (solo confronto sulla presa in carico)",
+                       "Declined the offer (start contrast only)"),
+    "accepted_not_started": ("Proposta accettata ma IPS non ancora avviato", "Offer accepted but IPS not started yet"),
+    "withdrawn_before_time_zero": ("Usciti dal programma prima della data indice", "Left the programme before the index date"),
+    "placed_before_time_zero": ("Già inseriti prima della data indice", "Already placed before the index date"),
+    "time_zero_after_cutoff": ("Data indice dopo la data di analisi", "Index date after the cut-off"),
+    "index_before_ips_available": ("Data indice prima che IPS fosse disponibile (prima proposta nei dati)",
+                                   "Index date before IPS was available (first offer in the data)"),
+    "analysed": ("Persone analizzate", "People analysed"),
+}
+# why an IPS estimate is inconclusive ({m}: fewest people per group, {b}: balance threshold)
+LEVELS["ips_inconclusive"] = {
+    "too_few": ("in uno dei due gruppi ci sono meno di {m} persone", "one of the two groups has fewer than {m} people"),
+    "not_balanced": ("i due gruppi restano diversi in almeno una caratteristica (differenza standardizzata oltre {b})",
+                     "the two groups still differ in at least one characteristic (standardised difference above {b})"),
+    "not_estimable": ("il periodo di osservazione non basta per stimarlo", "follow-up is too short to estimate it"),
+    "unadjusted": ("è un confronto grezzo, senza tener conto delle differenze tra i gruppi",
+                   "it is a raw comparison that ignores differences between the groups"),
+}
+# what each IPS estimate estimates (codes of ips.ESTIMANDS and of the "estimand"/"scale" fields)
+LEVELS["ips_estimand"] = {
+    "ITT": ("effetto della proposta (ITT)", "effect of the offer (ITT)"),
+    "ATT": ("effetto dell'avvio, tra chi ha iniziato (ATT)", "effect of starting, among starters (ATT)"),
+    "crude": ("confronto grezzo", "raw comparison"),
+}
+LEVELS["ips_estimand_record"] = {
+    "ITT": ("effetto della proposta (ITT)", "effect of the offer (ITT)"),
+    "ATT": ("effetto dell'avvio tra chi ha iniziato (ATT)", "effect of starting among starters (ATT)"),
+    "crude": ("confronto grezzo", "raw comparison"),
+}
+LEVELS["ips_estimand_contrast"] = {
+    "offer": ("l'effetto di ricevere la proposta di IPS (tra chi l'ha ricevuta, anche chi ha rifiutato: "
+              "«intenzione di trattare»)",
+              "the effect of being offered IPS (among those offered, including those who declined: "
+              "intention to treat)"),
+    "start": ("l'effetto di iniziare IPS, tra chi lo ha iniziato (effetto medio sui trattati)",
+              "the effect of starting IPS, among those who started (average effect on the treated)"),
+}
+LEVELS["ips_scale"] = {
+    "risk_difference": ("differenza di incidenza cumulata", "difference in cumulative incidence"),
+    "risk_ratio": ("rapporto di incidenza cumulata", "ratio of cumulative incidence"),
+    "marginal_hazard_ratio": ("hazard ratio marginale", "marginal hazard ratio"),
+    "marginal_rate_ratio": ("rapporto dei tassi marginale", "marginal rate ratio"),
+}
+COLUMNS["ips_what"] = ("Che cosa stima", "What it estimates")
+COLUMNS["months_since_enrolment"] = ("Mesi dall'iscrizione", "Months since enrolment")
+COLUMNS["ips_year_offered"] = ("Anno della proposta", "Year offered")
+COLUMNS["ips_offered"] = ("Proposte", "Offered")
+COLUMNS["ips_declined"] = ("Rifiutate", "Declined")
+COLUMNS["ips_accepted_not_started"] = ("Accettate, non avviate", "Accepted, not started")
+COLUMNS["ips_taken_in_charge"] = ("Prese in carico", "Taken in charge")
+COLUMNS["ips_employed_during_ips"] = ("Con un lavoro durante IPS", "Employed during IPS")
+COLUMNS["ips_share_employed"] = ("Quota con un lavoro", "Share employed")
+COLUMNS["ips_contracts_signed"] = ("Contratti firmati", "Contracts signed")
+COLUMNS["ips_contracts_per_employed"] = ("Contratti per persona occupata", "Contracts per employed person")
+COLUMNS["ips_group"] = ("Gruppo", "Group")
+COLUMNS["ips_item"] = ("Voce", "Item")
+COLUMNS["ips_people"] = ("Persone", "People")
+COLUMNS["ips_outcome"] = ("Esito", "Outcome")
+COLUMNS["ips_method"] = ("Metodo", "Method")
+COLUMNS["ips_estimate"] = ("Stima (IC 95%)", "Estimate (95% CI)")
+COLUMNS["ips_ci_low"] = ("Limite inferiore (IC 95%)", "Lower limit (95% CI)")
+COLUMNS["ips_ci_high"] = ("Limite superiore (IC 95%)", "Upper limit (95% CI)")
+COLUMNS["ips_n_treated"] = ("Persone IPS", "IPS people")
+COLUMNS["ips_n_control"] = ("Persone di confronto", "Comparison people")
+COLUMNS["ips_note"] = ("Nota", "Note")
+COLUMNS["ips_characteristic"] = ("Caratteristica", "Characteristic")
+COLUMNS["ips_smd_before"] = ("Diff. std. prima", "Std. diff. before")
+COLUMNS["ips_smd_weighted"] = ("Dopo ponderazione", "After weighting")
+COLUMNS["ips_smd_matched"] = ("Dopo abbinamento", "After matching")
+COLUMNS["ips_var_ratio"] = ("Rapporto varianze (pond.)", "Variance ratio (weighted)")
+COLUMNS["ips_months"] = ("Mesi dalla data indice", "Months since the index date")
+COLUMNS["ips_at_risk"] = ("Persone ancora osservate", "People still followed")
+_WORDS.update({
+    "ips_inconclusive": ("non conclusivo", "inconclusive"),
+    "ips_difference": (" — differenza (punti percentuali)", " — difference (percentage points)"),
+    "ips_ratio": (" (rapporto)", " (ratio)"),
+})
 
 
 def tr(lang: str, it: str, en: str) -> str:
