@@ -48,6 +48,8 @@ _SCREEN_JS = r"""
     links: Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href')),
     images: Array.from(document.querySelectorAll('img')).map(i => ({
       src: (i.getAttribute('src') || '').slice(0, 60), alt: i.getAttribute('alt'),
+      caption: (i.closest('figure') && i.closest('figure').querySelector('figcaption'))
+               ? i.closest('figure').querySelector('figcaption').textContent.trim() : null,
       loaded: i.complete && i.naturalWidth > 0})),
     tables: Array.from(document.querySelectorAll('table')).map((t, i) => {
       const r = t.getBoundingClientRect();
@@ -57,6 +59,10 @@ _SCREEN_JS = r"""
               scroller: s && {cls: s.className, right: sr.right, clientWidth: s.clientWidth,
                               scrollWidth: s.scrollWidth, tabindex: s.getAttribute('tabindex')}};
     }),
+    // elements in the Tab order that are neither controls nor scrollable table regions
+    tabstops: Array.from(document.querySelectorAll('[tabindex]')).filter(e => e.tabIndex >= 0 &&
+        !e.matches('a[href], button, input, select, textarea, summary, .ixl-table-wrap'))
+      .map(e => e.tagName.toLowerCase() + '.' + String(e.className).split(' ').join('.')),
     wide: Array.from(document.querySelectorAll('main *')).filter(e => {
       const r = e.getBoundingClientRect();
       return r.right > vw + 1 && !e.closest('table') && !scroller(e);
@@ -101,6 +107,25 @@ axe.run(document, {runOnly: {type: 'tag', values: %s}, resultTypes: ['violations
 """
 
 
+_ACTIVE_JS = r"""
+(() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const name = (e.getAttribute('aria-label') || e.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 60);
+  return {tag: e.tagName.toLowerCase(), cls: String(e.className || ''), href: e.getAttribute('href'), name: name};
+})()
+"""
+
+
+def focus_order(b, n: int) -> list:
+    """What the first ``n`` presses of Tab focus, from the top of a freshly loaded page."""
+    out = []
+    for _ in range(n):
+        b.press_tab()
+        out.append(b.eval(_ACTIVE_JS))
+    return out
+
+
 def pages_of(run_dir: Path) -> list[Path]:
     """Every HTML file of a run folder (reports, index, shipped caveats), relative paths."""
     return sorted(p.relative_to(run_dir) for p in run_dir.rglob("*.html"))
@@ -125,6 +150,8 @@ def collect(run_dir: Path, chromium: str, axe: bool = True, pdf: bool = True) ->
                 m = b.eval(_SCREEN_JS)
                 m["console_errors"] = b.console_errors()
                 page["screen"][w] = m
+                if w == WIDTHS[0]:
+                    page["focus"] = focus_order(b, 4)
                 if axe_src is not None:
                     b.eval(axe_src + ";true")
                     page["axe"][w] = b.eval(_AXE_RUN_JS % json.dumps(AXE_TAGS))
