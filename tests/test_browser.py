@@ -35,11 +35,12 @@ def _unavailable(what: str):
 
 
 @pytest.fixture(scope="module")
-def browser(suite_run):
+def browser(request):
     """The measurements of every page of the suite run (one browser session for the module)."""
     chromium = find_chromium()
     if chromium is None:
         _unavailable("Chromium not found (chromium / chromium-browser on PATH, or $CHROMIUM)")
+    suite_run = request.getfixturevalue("suite_run")  # after the check: a skip costs no run
     res = collect(suite_run.run_dir, chromium, axe=AXE_JS.exists())
     res["run_dir"] = Path(suite_run.run_dir)
     print(f"\nbrowser checks of {len(res['pages'])} pages: {res['timings']['total_s']} s")
