@@ -117,6 +117,13 @@ def test_no_horizontal_overflow(browser, width):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
+def test_no_content_cut_off(browser, width):
+    """WCAG 1.4.10 Reflow: nothing is cut off by a box that hides its overflow (no scrollbar)."""
+    bad = [f"{p} @{width}px: {c}" for p, d in browser["pages"].items() for c in d["screen"][width]["clipped"]]
+    assert not bad, _fmt(bad)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
 def test_wide_tables_scroll_in_a_focusable_wrapper(browser, width):
     """A table wider than the text column sits in a scroll container that fits the window, and the
     keyboard can reach it (tabindex=0) to scroll it."""

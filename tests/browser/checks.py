@@ -59,6 +59,26 @@ _SCREEN_JS = r"""
               scroller: s && {cls: s.className, right: sr.right, clientWidth: s.clientWidth,
                               scrollWidth: s.scrollWidth, tabindex: s.getAttribute('tabindex')}};
     }),
+    // content cut off by a box that hides its overflow (no scrollbar to reach it): WCAG 1.4.10
+    clipped: Array.from(document.querySelectorAll(
+        'main img, main p, main h1, main h2, main h3, main li, main figure, main table, main pre, main .ixl-banner'))
+      .map(e => {
+        const r = e.getBoundingClientRect();
+        // what is visible of e: a scroll box shows the rest by scrolling, a box hiding overflow loses it
+        let left = r.left, right = r.right;
+        for (let a = e.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+          const ox = getComputedStyle(a).overflowX;
+          if (ox === 'visible') continue;
+          const ar = a.getBoundingClientRect();
+          if ((ox === 'hidden' || ox === 'clip') && (right > ar.right + 1 || left < ar.left - 1))
+            return e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ')[0] : '') +
+              ' cut by .' + String(a.className).split(' ')[0] + ' (' + Math.round(Math.max(right - ar.right, ar.left - left)) +
+              ' px): ' + (e.getAttribute('alt') || e.textContent || '').trim().slice(0, 40);
+          left = Math.max(left, ar.left);
+          right = Math.min(right, ar.right);
+        }
+        return null;
+      }).filter(x => x).slice(0, 8),
     // elements in the Tab order that are neither controls nor scrollable table regions
     tabstops: Array.from(document.querySelectorAll('[tabindex]')).filter(e => e.tabIndex >= 0 &&
         !e.matches('a[href], button, input, select, textarea, summary, .ixl-table-wrap'))
