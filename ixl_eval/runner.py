@@ -371,6 +371,79 @@ def _add_toc(doc: str, lang: str) -> str:
     return str(soup)
 
 
+def _reader_page(doc: str, lang: str, key: str, run_dir: Path | None, css: str, source_text: str = "") -> str:
+    """Make an exported report navigable by keyboard and self-contained in its run folder.
+
+    - no ``tabindex`` on nbconvert's output containers (one useless tab stop per output);
+    - every table sits in a labelled, focusable ``.ixl-table-wrap`` region that scrolls on screen
+      (the renderer of ``ixl_eval.report`` already writes one; older outputs get one here);
+    - a skip link to the main content, then a link back to ``index.html`` and to the method notes;
+    - the method notes the report cites (``docs/caveats/*.md``) are written to ``caveats/`` in the
+      run folder (``ixl_eval.caveat_pages``), and each citation in the text links to its page.
+    """
+    from bs4 import BeautifulSoup, NavigableString
+
+    from . import caveat_pages
+
+    it = lang == "it"
+    soup = BeautifulSoup(doc, "html.parser")
+    body = soup.body
+    main = soup.find("main") or body
+    for el in soup.find_all(attrs={"tabindex": True}):
+        if any(c.startswith("jp-") for c in el.get("class", [])):
+            del el["tabindex"]
+    for n, table in enumerate(main.find_all("table"), 1):
+        if table.find_parent(class_="ixl-table-wrap") is not None:
+            continue
+        cap = table.find("caption")
+        label = cap.get_text(" ", strip=True) if cap is not None else ""
+        wrap = soup.new_tag("div", attrs={"class": "ixl-table-wrap", "role": "region", "tabindex": "0",
+                                          "aria-label": label or f"{'Tabella' if it else 'Table'} {n}"})
+        table.wrap(wrap)
+
+    names = caveat_pages.cited_by(key, main.get_text(" "), source_text)
+    if run_dir is not None and names:
+        caveat_pages.ship(names, run_dir, css, lang)
+    for s in list(main.find_all(string=caveat_pages.CITATION)):
+        if s.find_parent("a") is not None or not isinstance(s, NavigableString):
+            continue
+        text, pos, parts = str(s), 0, []
+        for m in caveat_pages.CITATION.finditer(text):
+            if m.group(1) not in names:
+                continue
+            parts.append(NavigableString(text[pos:m.start()]))
+            a = soup.new_tag("a", href=f"caveats/{m.group(1)}.html", hreflang="en")
+            a.string = m.group(0)
+            parts.append(a)
+            pos = m.end()
+        if not parts:
+            continue
+        parts.append(NavigableString(text[pos:]))
+        for part in parts:
+            s.insert_before(part)
+        s.extract()
+
+    target = main.get("id") or "contenuto"
+    main["id"] = target
+    main["tabindex"] = "-1"
+    skip = soup.new_tag("a", attrs={"class": "ixl-skip", "href": f"#{target}"})
+    skip.string = "Vai al contenuto" if it else "Skip to content"
+    nav = soup.new_tag("nav", attrs={"class": "ixl-topnav", "aria-label": "Navigazione" if it else "Navigation"})
+    back = soup.new_tag("a", href="index.html")
+    back.string = "← Indice dell'esecuzione" if it else "← Run index"
+    nav.append(back)
+    for name in names:
+        sep = soup.new_tag("span", attrs={"class": "ixl-sep", "aria-hidden": "true"})
+        sep.string = "·"
+        nav.append(sep)
+        a = soup.new_tag("a", href=f"caveats/{name}.html", hreflang="en")
+        a.string = (f"Note di metodo: {name} (in inglese)" if it else f"Method notes: {name}")
+        nav.append(a)
+    body.insert(0, nav)
+    body.insert(0, skip)
+    return str(soup)
+
+
 class _HtmlExport:
     """Executed notebook → the reader's HTML: no code, no prompts, no stderr, a table of contents.
 
@@ -407,12 +480,17 @@ class _HtmlExport:
             self._get_exporter()
 
     def export(self, ipynb) -> str:
+        """The reader's HTML of an executed notebook; the method notes it cites are written next
+        to it (``caveats/`` in the notebook's folder, the run folder)."""
         import nbformat
 
-        nb = _reader_notebook(nbformat.read(str(ipynb), as_version=4), self.lang)
+        ipynb = Path(ipynb)
+        nb = nbformat.read(str(ipynb), as_version=4)
+        source_text = "\n".join(c.get("source", "") for c in nb.cells)
+        nb = _reader_notebook(nb, self.lang)
         with self._lock:
             body, _ = self._get_exporter().from_notebook_node(nb, resources={"ixl_css": self._css})
-        return _add_toc(body, self.lang)
+        return _reader_page(_add_toc(body, self.lang), self.lang, ipynb.stem, ipynb.parent, self._css, source_text)
 
 
 # ----------------------------------------------------------------------------- execution
@@ -661,8 +739,21 @@ def _render_index(manifest: dict, runs, comparison, xlsx, tables, n_records: int
         f = r.fragment or {}
         return f.get(f"title_{lang}") or f.get("title_it") or r.key
 
+    def caveats(r):
+        """The method notes of a report that its export shipped to ``caveats/`` (none without HTML)."""
+        from . import caveat_pages
+
+        if not r.html:
+            return []
+        try:
+            src = Path(r.source).read_text(encoding="utf-8")
+        except OSError:
+            src = ""
+        return caveat_pages.cited_by(r.key, src)
+
     ctx = dict(m=manifest, runs=runs, failed=[r for r in runs if not r.ok], comparison=comparison, xlsx=xlsx,
                tables=tables, n_records=n_records, lang=lang, t=t, num=num, date=date, when=when, title=title,
+               caveats=caveats,
                css=(TEMPLATES_DIR / "report.css").read_text(encoding="utf-8"))
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),

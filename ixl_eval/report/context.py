@@ -236,7 +236,7 @@ class Report:
             f"analysis cut-off {self.cutoff.strftime(fmt)}",
         )
         return _display_html(
-            f'{_STYLE}<div class="ixl-banner {cls_}" role="alert">{html.escape(banner)}</div>'
+            f'{_STYLE}<div class="ixl-banner {cls_}" role="note">{html.escape(banner)}</div>'
             f'<h1 id="{self._id(title)}">{html.escape(title)}</h1><p class="ixl-meta">{meta}</p>'
         )
 
