@@ -602,7 +602,7 @@ def _wvar(x: np.ndarray, w: np.ndarray, binary: bool) -> float:
     w = w / w.sum()
     m = float((w * x).sum())
     if binary:
-        return m * (1 - m)
+        return max(0.0, m * (1 - m))  # m may round to just above 1: never a negative variance
     denom = 1 - float((w**2).sum())
     return float((w * (x - m) ** 2).sum() / denom) if denom > 0 else np.nan
 
