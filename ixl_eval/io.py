@@ -556,22 +556,17 @@ def _read_sheet(path: Path, sheet: str) -> pd.DataFrame:
     try:
         ws = wb[sheet]
         _check_dimension(ws)
-        # Rows come as found in the sheet XML, not padded to a declared dimension; each row is
-        # cut after its last value, so styled empty cells to column XFD cost nothing.
-        ws.reset_dimensions()
-        rows = ws.iter_rows(values_only=True)
+        rows = _sheet_rows(ws, lim)
         header = next(rows, None)
         if header is None:
             raise ValueError("the sheet is empty (no header row)")
-        header = _trim_row(header, lim)
         body = []
         trailing = 0  # empty rows since the last row with a value: only counted, not stored
         for r in rows:
-            r = _trim_row(r, lim)
             if not r:
                 trailing += 1
                 continue
-            body.extend([[]] * trailing)
+            body.extend([] for _ in range(trailing))
             trailing = 0
             body.append([_cell_text(v) for v in r])
             _check_rows(len(body))
@@ -598,15 +593,37 @@ def _read_sheet(path: Path, sheet: str) -> pd.DataFrame:
     return _finish(names, [pa.array([r[j] for r in body], type=pa.string()) for j in keep])
 
 
-def _trim_row(row, lim) -> tuple:
-    """A worksheet row without its trailing empty cells; more than ``xlsx_columns`` is refused."""
-    n = len(row)
-    while n and (row[n - 1] is None or row[n - 1] == ""):
-        n -= 1
-    if n > lim.xlsx_columns:
-        raise LimitError(f"a row holds {n:,} columns, more than the limit xlsx_columns = {lim.xlsx_columns}; "
-                         + _limits.hint("xlsx_columns"))
-    return tuple(row[:n])
+def _sheet_rows(ws, lim):
+    """The values of a read-only worksheet, row by row, each cut after its last value.
+
+    openpyxl's ``iter_rows`` pads every row to the widest cell of the sheet: a styled empty cell in
+    column XFD makes each row a tuple of 16,384 values, and 300,000 such rows take minutes and
+    gigabytes. The sheet's own parser yields only the cells present, so an empty styled cell
+    costs nothing and a value beyond ``xlsx_columns`` is refused, not dropped. (openpyxl has no
+    public API for this; ``WorkSheetParser`` is what ``iter_rows`` itself uses.)
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    wb = ws.parent
+    expected = 1
+    with ws._get_source() as src:
+        parser = WorkSheetParser(src, ws._shared_strings, data_only=wb.data_only, epoch=wb.epoch,
+                                 date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        for idx, cells in parser.parse():
+            if idx - 1 > lim.rows:
+                _check_rows(idx - 1, "rows")
+            for _ in range(expected, idx):
+                yield ()  # rows absent from the XML are empty rows
+            expected = idx + 1
+            values = {c["column"]: c["value"] for c in cells if c["value"] is not None and c["value"] != ""}
+            if not values:
+                yield ()
+                continue
+            width = max(values)
+            if width > lim.xlsx_columns:
+                raise LimitError(f"row {idx} has a value in column {width:,}, more than the limit xlsx_columns = "
+                                 f"{lim.xlsx_columns}; " + _limits.hint("xlsx_columns"))
+            yield tuple(values.get(j) for j in range(1, width + 1))
 
 
 def read_yaml_text(path: Path, what: str) -> str:
