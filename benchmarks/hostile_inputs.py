@@ -6,6 +6,7 @@ run it under ``/usr/bin/time -v`` to see the peak (``Maximum resident set size``
     /usr/bin/time -v .venv/bin/python benchmarks/hostile_inputs.py xlsx
     /usr/bin/time -v .venv/bin/python benchmarks/hostile_inputs.py csv
     /usr/bin/time -v .venv/bin/python benchmarks/hostile_inputs.py csv-long-lines
+    /usr/bin/time -v .venv/bin/python benchmarks/hostile_inputs.py csv-junk-fields
     /usr/bin/time -v .venv/bin/python benchmarks/hostile_inputs.py yaml
 
 The same builders (smaller) are used by ``tests/test_hostile_inputs.py``.
@@ -47,17 +48,22 @@ def xlsx_bomb(path: Path, empty_rows: int = 300_000) -> Path:
     return path
 
 
-def junk_csv(path: Path, megabytes: int = 200, seed: int = 14, width: int = 60) -> Path:
-    """A CSV with the participants header and ``megabytes`` of printable junk rows of ``width``."""
+def junk_csv(path: Path, megabytes: int = 200, seed: int = 14, width: int = 60, fields: int | None = None) -> Path:
+    """A CSV with the participants header and ``megabytes`` of printable junk rows of ``width``
+    characters (with ``fields``, exactly that many comma-separated values per row)."""
     rng = random.Random(seed)
-    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789,;.-/ "
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789;.-/ " + ("" if fields else ",")
     line = "".join(rng.choice(alphabet) for _ in range(4096))
     with open(path, "w", encoding="utf-8") as f:
         f.write(HEADER + "\n")
         written, i = 0, 0
         while written < megabytes << 20:
             start = (i * 37) % 4000
-            chunk = line[start:start + width] + "\n"
+            chunk = line[start:start + width]
+            if fields:
+                step = width // fields
+                chunk = ",".join(chunk[k * step:(k + 1) * step] for k in range(fields))
+            chunk += "\n"
             f.write(chunk)
             written += len(chunk)
             i += 1
@@ -101,9 +107,12 @@ def main(which: str) -> int:
         if which == "csv-long-lines":  # 200 MB, 1.3M lines: within the row limit, fully validated
             d = _data_dir_with(tmp, junk_csv(tmp / "participants.csv", width=160))
             return cli(["validate", str(d)])
+        if which == "csv-junk-fields":  # 200 MB of junk in 7 fields per row: every value breaks a rule
+            d = _data_dir_with(tmp, junk_csv(tmp / "participants.csv", width=100, fields=7))
+            return cli(["validate", str(d)])
         if which == "yaml":
             return cli(["params", "check", str(billion_laughs(tmp / "laughs.yaml"))])
-        raise SystemExit(f"usage: {sys.argv[0]} xlsx|csv|csv-long-lines|yaml")
+        raise SystemExit(f"usage: {sys.argv[0]} xlsx|csv|csv-long-lines|csv-junk-fields|yaml")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -414,6 +414,7 @@ def _read_csv(path: Path, encoding: str | None = None) -> pd.DataFrame:
         return _drop_trailing_blank(_finish(table.column_names, table.columns))
     except pa.ArrowInvalid:
         pass  # blank, short or long rows: read them one by one below to say which
+    del utf8  # the slow path needs only the text
     return _read_csv_rows(text, sep)
 
 
@@ -432,20 +433,41 @@ def _drop_trailing_blank(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[:keep]
 
 
+def _iter_lines(text: str):
+    """The lines of ``text`` with their endings, one at a time (``io.StringIO`` would copy the
+    whole text into a 4-bytes-per-character buffer first)."""
+    start, n = 0, len(text)
+    while start < n:
+        end = text.find("\n", start)
+        end = n if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
 def _read_csv_rows(text: str, sep: str) -> pd.DataFrame:
     """Slow path for irregular CSV: short and blank rows are kept as rows of empty values (the
     numbering stays as the user sees it and validation reports them); a row with more values
     than the header is an error naming the row; blank rows at the very end are not records."""
-    rows = list(csv.reader(_io.StringIO(text), delimiter=sep))
-    header, body = rows[0], rows[1:]
+    # Two passes over the text, neither holding the rows: the first finds a row with too many
+    # values (junk usually has one early), the second fills one list per column.
+    reader = csv.reader(_iter_lines(text), delimiter=sep)
+    header = next(reader)
     width = len(header)
-    while body and not any(v.strip() for v in body[-1]):
-        body.pop()
-    for i, r in enumerate(body):
+    last = 0  # index of the last row with a value: blank rows after it are not records
+    for i, r in enumerate(reader):
         if len(r) > width and any(v.strip() for v in r[width:]):
             raise ValueError(f"row {i + _FIRST_DATA_ROW} has {len(r)} values but the header names {width} columns")
-    columns = [pa.array([r[j] if j < len(r) else "" for r in body], type=pa.string()) for j in range(width)]
-    return _finish(header, columns)
+        if any(v.strip() for v in r):
+            last = i + 1
+    columns: list[list[str]] = [[] for _ in range(width)]
+    for i, r in enumerate(csv.reader(_iter_lines(text), delimiter=sep)):
+        if i == 0:
+            continue
+        if i > last:
+            break
+        for j in range(width):
+            columns[j].append(r[j] if j < len(r) else "")
+    return _finish(header, [pa.array(c, type=pa.string()) for c in columns])
 
 
 def _arrow_to_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
