@@ -200,7 +200,13 @@ _TYPE_HINT = {"date": "is not a date (write yyyy-mm-dd or dd/mm/yyyy)", "int": "
 
 
 def _column_findings(raw: RawTable, table: Table, text: pd.DataFrame, invalid: dict, out: _Findings) -> None:
-    """Run the table's pandera schema lazily and turn every failure case into a Finding."""
+    """Run the table's pandera schema lazily and turn every failure case into a Finding.
+
+    On a table with more failures of a rule than findings are kept (a file of junk), pandera would
+    build a frame of every failure case (gigabytes for millions of rows): it is then run on the
+    rows that make up the kept findings only, and the other failures are counted.
+    """
+    text, selected = _failing_rows(raw, table, text, invalid, out)
     try:
         table_schema(table, invalid).validate(text, lazy=True)
         return
@@ -214,6 +220,9 @@ def _column_findings(raw: RawTable, table: Table, text: pd.DataFrame, invalid: d
     for check, col, value, index in zip(cases["check"], cases["column"], cases["failure_case"],
                                         cases["index"]):
         rule = rule_of.get(check)
+        if (selected is not None and rule is not None and index is not None and not pd.isna(index)
+                and int(index) not in selected.get((col, rule), ())):
+            continue  # a row kept for another check; this failure is among those already counted
         if rule is not None and not out.room(raw.label, rule):
             out.skip(raw.label, rule, 1)  # counted, not built: the cap of findings per rule
             continue
@@ -254,6 +263,55 @@ def _column_findings(raw: RawTable, table: Table, text: pd.DataFrame, invalid: d
                                 row=row, column=col, value=value, table=table.name))
         else:  # pragma: no cover - the schema holds only the checks above
             raise AssertionError(f"unmapped schema check {check!r}")
+
+
+def _failing_rows(raw: RawTable, table: Table, text: pd.DataFrame, invalid: dict, out: _Findings) -> tuple:
+    """``(text, None)``, or only the rows pandera needs when some column check fails more than the
+    cap, with the rows selected per ``(column, rule)`` (failures outside them are already counted).
+
+    A cheap screen with the same tests as the schema counts the failures per column and check; when
+    none exceeds the room left for its rule, the whole table goes to pandera as always. Otherwise
+    the first failures of each check (and, for duplicates, the rows they repeat) are kept and the
+    rest are counted as omitted findings.
+    """
+    n = len(text)
+    if n <= out.per_rule:
+        return text, None
+    masks = []  # (column, rule, mask)
+    for c in table.columns:
+        if c.name not in text.columns:
+            continue
+        s = text[c.name]
+        present = s.notna().to_numpy()
+        if not c.nullable:
+            masks.append((c.name, "not_null", ~present))
+        if c.name in invalid:
+            masks.append((c.name, "type", invalid[c.name].to_numpy(dtype=bool) & present))
+        if c.allowed is not None:
+            masks.append((c.name, "allowed_values", present & ~s.isin(c.allowed).to_numpy(dtype=bool)))
+        if c.pattern is not None:
+            ok = s.str.contains(c.pattern, regex=True).fillna(True).to_numpy(dtype=bool)
+            masks.append((c.name, "pattern", present & ~ok))
+        if c.unique:
+            masks.append((c.name, "unique", present & s.duplicated(keep="first").to_numpy()))
+    if not any(int(m.sum()) > out.per_rule for _, _, m in masks):
+        return text, None
+    keep = np.zeros(n, dtype=bool)
+    selected: dict = {}
+    for col, rule, m in masks:
+        idx = np.flatnonzero(m)
+        shown = idx[: out.per_rule]
+        keep[shown] = True
+        out.skip(raw.label, rule, len(idx) - len(shown))
+        selected[(col, rule)] = set(shown.tolist())
+    for c in table.columns:
+        if c.unique and c.name in text.columns:
+            # The first occurrence of each kept duplicate, so the subset still shows it as repeated.
+            s = text[c.name]
+            dup_values = s[keep & s.duplicated(keep="first").to_numpy()]
+            if len(dup_values):
+                keep |= (s.isin(dup_values.unique()) & ~s.duplicated(keep="first")).to_numpy(dtype=bool)
+    return text[keep], selected
 
 
 def _calendar_year(value) -> int | None:
