@@ -1265,6 +1265,8 @@ class CoxModel:
         V = np.linalg.inv(self._data.evaluate(self._beta)[2])
         g = self._time_transform(self._data.t[dead], time_transform)
         g = g - g.mean()
+        if not g.any():
+            raise ValueError("the proportional-hazards test needs events at two or more distinct times")
         D = self.n_events_
         tvec = D * (g @ (s @ V))  # time-weighted sums of the scaled residuals (beta cancels)
         gg = float(g @ g)

@@ -685,7 +685,7 @@ class ValidationReport:
                         where = ", ".join(x for x in (f"row {f.row}" if f.row is not None else "", f.column) if x)
                         val = f" = {f.value!r}" if f.value not in (None, "") else ""
                         lines.append(f"    {where}{val}: {f.message}" if where else f"    {f.message}")
-                    if total > max_rows:
+                    if total > min(max_rows, len(fs)):
                         lines.append(f"    ... and {total - min(max_rows, len(fs)):,} more")
         verdict = "VALID / DATI VALIDI" if self.ok else "NOT VALID / DATI NON VALIDI"
         if self.omitted:
