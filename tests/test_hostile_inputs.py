@@ -553,3 +553,8 @@ def test_trimmed_units_weight_zero_gives_a_hint_in_km():
     w = causal.IPTW(trim=(0.05, 0.95)).fit(t, ps).weights_
     with pytest.raises(ValueError, match="IPTW.kept_"):
         survival.KaplanMeier().fit(rng.exponential(5, 100), rng.integers(0, 2, 100), w)
+
+
+def test_limits_doc_lists_every_limit_with_its_default():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "limits.md").read_text(encoding="utf-8")
+    assert limits.describe() in text
