@@ -558,3 +558,19 @@ def test_trimmed_units_weight_zero_gives_a_hint_in_km():
 def test_limits_doc_lists_every_limit_with_its_default():
     text = (Path(__file__).resolve().parents[1] / "docs" / "limits.md").read_text(encoding="utf-8")
     assert limits.describe() in text
+
+
+@pytest.mark.slow
+def test_run_records_no_absolute_path_of_the_machine(suite_run, synth_dir):
+    from ixl_eval.paths import REPO_ROOT
+
+    d = suite_run.run_dir
+    absolute = [str(REPO_ROOT), str(Path(synth_dir).resolve()), str(d.parent / f".tmp-{suite_run.run_id}")]
+    for f in [d / "manifest.json", *d.glob("*.ipynb")]:
+        text = f.read_text(encoding="utf-8")
+        for path in absolute:
+            # relative paths may end with the same folders ("../../tmp/..."), never start with them
+            assert f'"{path}' not in text and f"'{path}" not in text and f" {path}" not in text, (f.name, path)
+        assert ".tmp-" not in text, f.name
+    m = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+    assert (REPO_ROOT / m["data"]["dir"]).resolve() == Path(synth_dir).resolve()
