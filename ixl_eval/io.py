@@ -591,7 +591,8 @@ def _read_sheet(path: Path, sheet: str) -> pd.DataFrame:
             body.extend([] for _ in range(trailing))
             trailing = 0
             body.append([_cell_text(v) for v in r])
-            _check_rows(len(body))
+            if len(body) > lim.rows:
+                _check_rows(len(body))
     finally:
         wb.close()
     width = max([len(header), *map(len, body)])
