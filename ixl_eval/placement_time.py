@@ -89,7 +89,7 @@ def analyse(ds, *, cutoff=None, enrol_from=None, enrol_to=None, contract_types=(
     if len(f) == 0:
         raise ValueError("nobody in the cohort: check the enrolment window and the cut-off")
     horizons = tuple(sorted(int(h) for h in horizons_days))
-    km = KaplanMeier(label="all").fit(f["time"], f["event"])
+    km = KaplanMeier(label="all").fit(f["time"], f["event"], event_of_interest=1)
     aj = AalenJohansen().fit(f["time"], f["event"])
     a = PlacementTimeAnalysis(frame=f, horizons=horizons, rmst_horizon=float(rmst_horizon_days),
                               plot_max_days=float(min(plot_max_days, f["time"].max())), subgroups=tuple(subgroups),

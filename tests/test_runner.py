@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ixl_eval import params, runner
+from ixl_eval import params, paths, runner
 from ixl_eval.cli import main as cli
 from ixl_eval.exceptions import DataValidationError, ParamsError
 from ixl_eval.results import RECORD_FIELDS, merge_records
@@ -337,7 +338,9 @@ def test_manifest(suite_run, synth_dataset, synth_dir):
     m = json.loads((suite_run.run_dir / "manifest.json").read_text())
     assert m["run_id"] == suite_run.run_id and m["status"] == "ok"
     assert m["data"]["sha256"] == synth_dataset.sha256 and len(m["data"]["sha256"]) >= 4
-    assert m["data"]["synthetic"] is True and m["data"]["dir"] == str(Path(synth_dir).resolve())
+    # Relative to the repository (issue 14): no absolute path of the machine in the manifest.
+    assert m["data"]["synthetic"] is True and m["data"]["dir"] == os.path.relpath(Path(synth_dir).resolve(), paths.REPO_ROOT)
+    assert m["params"]["data_dir"] == m["data"]["dir"] and not Path(m["params_file"]).is_absolute()
     assert m["cutoff_used"] == str(synth_dataset.extracted_on)
     assert set(m["params"]["notebooks"]) == {n.key for n in suite_run.notebooks}
     assert m["params"]["lang"] == "it" and m["params"]["disclosure_threshold"] == 10
