@@ -37,10 +37,11 @@ Examples
 [['2023Q1', 3, nan, nan], ['2024Q1', 5, 3.0, 0.6666666666666667]]
 
 2024 to the cut-off (6 placements) is the sum of Q1 (5) and Q2 (1, below 3): Q1 is withheld so
-the 1 cannot be derived, and the change with it.
+the 1 cannot be derived, and the change with it. 2023 Q1 (3) is withheld too: the quarters'
+column would otherwise withhold only counts below 3, which pin each other through their sum.
 
 >>> t.shown()[["quarter", "placements", "placements_prev", "placements_change"]].values.tolist()
-[['2023Q1', 3.0, nan, nan], ['2024Q1', nan, 3.0, nan]]
+[['2023Q1', nan, nan, nan], ['2024Q1', nan, nan, nan]]
 """
 
 from __future__ import annotations
