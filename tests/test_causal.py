@@ -70,6 +70,44 @@ def test_propensity_model_matches_glm(gold, ps):
     assert repr(ps) == "<PropensityScore n=614 treated=185 terms=9>"
 
 
+def test_logit_fit_takes_statsmodels_iterations_without_its_least_squares_solve():
+    # a larger fixed-seed design with indicators and a wide-ranging numeric column: the
+    # normal-equations IRLS gives statsmodels' GLM estimates, SEs and deviance
+    import warnings
+
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    from ixl_eval.causal import _logit_fit
+
+    rng = np.random.default_rng(21)
+    n = 20_000
+    X = np.column_stack([np.ones(n), rng.integers(0, 2, n), rng.integers(0, 2, n), rng.uniform(0, 40_000, n),
+                         rng.normal(size=n)])
+    eta = -1.5 + 0.8 * X[:, 1] - 0.4 * X[:, 2] + 3e-5 * X[:, 3] + 0.5 * X[:, 4]
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(float)
+    fit = _logit_fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = GLM(y, X, family=families.Binomial()).fit(tol=1e-13, maxiter=200)
+    close(fit.params, ref.params, rel=1e-9)
+    close(fit.bse, ref.bse, rel=1e-9)
+    close(fit.deviance, ref.deviance, rel=1e-12)
+    assert fit.converged
+
+
+def test_binned_density_of_many_scores_matches_the_exact_kernel_density():
+    from scipy.stats import gaussian_kde
+
+    from ixl_eval.causal import _KDE_EXACT_MAX, _kde
+
+    rng = np.random.default_rng(8)
+    grid = np.linspace(0, 1, 1001)
+    for x in (rng.beta(1, 30, _KDE_EXACT_MAX + 30_000), rng.beta(2, 5, _KDE_EXACT_MAX + 1)):
+        exact = gaussian_kde(x)(grid)
+        assert np.max(np.abs(_kde(x, grid) - exact)) < 1e-3 * exact.max()
+
+
 def test_odds_ratios_are_exp_coef(ps):
     orr = ps.odds_ratios()
     close(orr["odds_ratio"], np.exp(ps.coef_.drop("Intercept")))
