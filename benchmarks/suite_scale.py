@@ -11,7 +11,10 @@ reference. For each run it prints:
 - the peak resident memory of the whole process tree (the runner and every kernel it starts),
   sampled every 50 ms with psutil as the sum of the tree's RSS (a sum, since the kernels are
   separate processes: this is what the machine must hold at once);
-- the ratio of its wall time to the bundled-data run measured just before.
+- the ratio of its wall time to the bundled-data run measured just before;
+- the CPU seconds of the runner and all its kernels (``getrusage`` of waited-for children),
+  and their ratio to the bundled run: on a machine shared with other jobs, wall time measures
+  the neighbours too, CPU time much less.
 
 Goal at 1M participants on 2 cores: at most 60 s wall and 4 GiB peak, at most 4x the bundled
 run. Data are generated once into ``--cache`` (default ``/tmp/ixl-bench-data``) and reused by
@@ -41,6 +44,7 @@ import time
 from pathlib import Path
 
 import psutil
+import resource
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -94,6 +98,7 @@ def run_once(data: Path, params: Path, jobs: int | None, timeout: float) -> dict
         if jobs:
             cmd += ["--jobs", str(jobs)]
         t0 = time.perf_counter()
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         rss = _TreeRss(proc.pid)
         lines: list[str] = []
@@ -109,9 +114,13 @@ def run_once(data: Path, params: Path, jobs: int | None, timeout: float) -> dict
             proc.kill()
             proc.wait()
         wall = time.perf_counter() - t0
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         peak = rss.stop()
         reader.join(5)
-        res = {"wall_s": round(wall, 2), "peak_tree_rss_gib": round(peak, 2), "returncode": rc, "timed_out": timed_out,
+        # CPU seconds of the runner and every process it waited for (its kernels): less sensitive
+        # than wall time to other people's jobs on a shared machine
+        cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+        res = {"wall_s": round(wall, 2), "cpu_s": round(cpu, 1), "peak_tree_rss_gib": round(peak, 2), "returncode": rc, "timed_out": timed_out,
                "notebooks_s": {}, "phases_s": None, "people": None}
         for ln in lines:
             m = _PROGRESS.match(ln.strip())
@@ -143,7 +152,7 @@ def main(argv=None) -> int:
 
     results = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
                            "load_avg_1m_start": round(os.getloadavg()[0], 2)}, "runs": {}}
-    base = None
+    base = base_cpu = None
     print(f"ixl-eval run {args.params.name} end to end; {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f} (a shared machine makes timings noisy)")
     for scale in [1.0] + [s for s in args.scales if s != 1]:
@@ -155,14 +164,16 @@ def main(argv=None) -> int:
                  generate_s=round(gen, 1))
         wall = statistics.median(walls)
         if scale == 1:
-            base = wall
+            base, base_cpu = wall, r["cpu_s"]
         r["ratio_to_bundled"] = round(wall / base, 2) if base else None
+        r["cpu_ratio_to_bundled"] = round(r["cpu_s"] / base_cpu, 2) if base_cpu else None
         results["runs"][f"{scale:g}"] = r
         people = r["people"] or "?"
         status = "TIMED OUT" if r["timed_out"] else ("ok" if r["returncode"] == 0 else f"rc={r['returncode']}")
         print(f"\nscale {scale:g} ({people} participants): wall {wall:.1f} s (runs: "
-              f"{', '.join(f'{w:.1f}' for w in walls)}), peak tree RSS {r['peak_tree_rss_gib']:.2f} GiB, "
-              f"{r['ratio_to_bundled']}x bundled, {status}")
+              f"{', '.join(f'{w:.1f}' for w in walls)}), CPU {r['cpu_s']:.0f} s, peak tree RSS "
+              f"{r['peak_tree_rss_gib']:.2f} GiB, "
+              f"{r['ratio_to_bundled']}x bundled (CPU {r['cpu_ratio_to_bundled']}x), {status}")
         for k, d in r["notebooks_s"].items():
             print(f"    {k:<28} {d if isinstance(d, str) else f'{d:6.1f} s'}")
         ph = r.get("phases_s")
