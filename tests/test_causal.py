@@ -246,6 +246,37 @@ def test_rate_ratio_matches_weighted_poisson_in_r(gold, lalonde, ps):
     close(rm.se, g["matched_no_caliper"]["se_cluster"])
 
 
+@pytest.mark.parametrize("clustered", [False, True])
+def test_rate_ratio_closed_form_equals_statsmodels_poisson_glm(clustered):
+    # the closed form (one rate per arm, 2 x 2 sandwich) against the GLM it replaced
+    import warnings
+
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    rng = np.random.default_rng(17)
+    n = 3000
+    t = rng.integers(0, 2, n)
+    ex = rng.uniform(0.2, 4, n)
+    y = rng.poisson(ex * np.where(t == 1, 1.4, 0.9) * rng.gamma(2, 0.5, n)).astype(float)
+    w = np.where(t == 1, 1.0, rng.uniform(0, 3, n))
+    w[rng.uniform(size=n) < 0.1] = 0.0
+    cl = np.arange(n) // 3 if clustered else None
+    rr = rate_ratio(y, ex, t, w, cluster=cl)
+    keep = w > 0
+    model = GLM(y[keep], np.column_stack([np.ones(keep.sum()), t[keep]]), family=families.Poisson(),
+                offset=np.log(ex[keep]), var_weights=w[keep])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if clustered:
+            res = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(cl[keep])[0]}, tol=1e-12)
+        else:
+            res = model.fit(cov_type="HC0", tol=1e-12)
+    se = res.bse[1] * (math.sqrt((keep.sum() - 2) / (keep.sum() - 1)) if clustered else 1)
+    close(math.log(rr.estimate), res.params[1], rel=1e-9)
+    close(rr.se, se, rel=1e-9)
+
+
 # ------------------------------------------------------------------------------ E-value
 def test_evalue_worked_example_of_the_paper():
     # VanderWeele & Ding (2017), breastfeeding and infant respiratory death: RR 3.9 (1.8 to 8.7)
