@@ -268,9 +268,12 @@ def time_to_placement(
     fmt = np.full(n_source, "none", dtype=object)
     fmt[iv_code[firsts]] = iv["format"].to_numpy()[firsts]
     if isinstance(time_zero, pd.Series):
-        if time_zero.index.has_duplicates:
-            raise ValueError("time_zero Series has duplicate participant_id in its index")
         pos = ids.get_indexer(time_zero.index)
+        # duplicates found on the integer positions: Index.has_duplicates would hash the
+        # (up to a million) string identifiers a second time
+        if len(pos) and (pos >= 0).all() and np.bincount(pos).max() > 1 or (
+                (pos < 0).any() and time_zero.index.has_duplicates):
+            raise ValueError("time_zero Series has duplicate participant_id in its index")
         if (pos < 0).any():
             unknown_ids = time_zero.index[pos < 0]
             raise ValueError(f"time_zero names {len(unknown_ids)} participant_id(s) not in the data, "
