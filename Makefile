@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 DATA   := data/synthetic
 PARAMS ?= params/default.yaml
 
-.PHONY: venv data run test bench docs caveats browser-deps chromium clean-venv
+.PHONY: venv data run test bench bench-scale docs caveats browser-deps chromium clean-venv
 
 # Installs the package with its test extras; re-runs only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -70,6 +70,10 @@ caveats:
 bench: data
 	$(BIN)/python benchmarks/suite.py
 	$(BIN)/python benchmarks/scale.py
+
+# The real `ixl-eval run` at ~100k and ~1M participants (minutes; data cached in /tmp).
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/suite_scale.py
 
 docs: $(STAMP)
 	$(BIN)/ixl-eval contract docs --out docs/data-contract.md

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from .contract import EDUCATION_LEVELS, GENDERS
+from .dataset import person_codes, person_index
 
 __all__ = [
     "time_to_placement",
@@ -212,7 +213,7 @@ def time_to_placement(
     notes: dict[str, int] = {}
     # Work on integer person codes and int64 day numbers: hashing and sorting a million string
     # identifiers once, not at every step, keeps a 1M-person cohort at about a second.
-    ids = pd.Index(part["participant_id"])
+    ids = person_index(ds)
     NAT = np.iinfo(np.int64).max  # "no date": sorts after every real date
     cut_d = _day_number(cut)
 
@@ -238,7 +239,7 @@ def time_to_placement(
 
     # 2. time zero; the first interview (earliest date, then file order) gives the format too
     iv = ds.interviews
-    iv_code = ids.get_indexer(iv["participant_id"])
+    iv_code = person_codes(ds, "interviews")
     iv_day = days_of(iv["interviewed_on"])
     o = np.lexsort((iv_day, iv_code))
     firsts = o[np.r_[True, iv_code[o][1:] != iv_code[o][:-1]]] if len(o) else o
@@ -247,9 +248,12 @@ def time_to_placement(
     fmt = np.full(n_source, "none", dtype=object)
     fmt[iv_code[firsts]] = iv["format"].to_numpy()[firsts]
     if isinstance(time_zero, pd.Series):
-        if time_zero.index.has_duplicates:
-            raise ValueError("time_zero Series has duplicate participant_id in its index")
         pos = ids.get_indexer(time_zero.index)
+        # duplicates found on the integer positions: Index.has_duplicates would hash the
+        # (up to a million) string identifiers a second time
+        if len(pos) and (pos >= 0).all() and np.bincount(pos).max() > 1 or (
+                (pos < 0).any() and time_zero.index.has_duplicates):
+            raise ValueError("time_zero Series has duplicate participant_id in its index")
         if (pos < 0).any():
             unknown_ids = time_zero.index[pos < 0]
             raise ValueError(f"time_zero names {len(unknown_ids)} participant_id(s) not in the data, "
@@ -280,7 +284,7 @@ def time_to_placement(
 
     # 3. placements of a counted type started by the cut-off, of people still in
     pl = ds.placements
-    pl_code = ids.get_indexer(pl["participant_id"])
+    pl_code = person_codes(ds, "placements")
     pl_day = days_of(pl["started_on"])
     counted = pl["contract_type"].isin(types).to_numpy()
     mine = (pl_code >= 0) & keep[np.maximum(pl_code, 0)]
@@ -511,9 +515,14 @@ def fixed_term_episodes(
     time = _days(exit_on, ft["started_on"])
     time = np.where((time == 0) & (event > 0), 0.5, time)
 
-    part = ds.participants.set_index("participant_id")
     pid = ft["participant_id"]
-    cit = pid.map(part["citizenship"])
+    pos = person_index(ds).get_indexer(pid)  # one look-up for the three person columns
+
+    def person(col: str) -> pd.Series:
+        s = ds.participants[col].iloc[np.maximum(pos, 0)].reset_index(drop=True)
+        return s.where(pos >= 0) if (pos < 0).any() else s
+
+    cit = person("citizenship")
     name = ft["employer_name"] if "employer_name" in ft.columns else pd.Series(np.nan, index=ft.index, dtype=object)
     sectors = sorted(ft["sector"].dropna().unique())
     out = pd.DataFrame(
@@ -525,10 +534,10 @@ def fixed_term_episodes(
             "employer_size": pd.Categorical(ft["employer_size"], categories=list(EMPLOYER_SIZES), ordered=True),
             "sector": pd.Categorical(ft["sector"], categories=sectors),
             "channel": pd.Categorical(ft["channel"]),
-            "gender": pd.Categorical(pid.map(part["gender"]), categories=list(GENDERS)),
+            "gender": pd.Categorical(person("gender"), categories=list(GENDERS)),
             "citizenship_group": pd.Categorical(np.where(cit.to_numpy() == "IT", "IT", "foreign"),
                                                 categories=["IT", "foreign"]),
-            "enrolment_year": pid.map(part["enrolled_on"]).dt.year.astype("int64").to_numpy(),
+            "enrolment_year": person("enrolled_on").dt.year.astype("int64").to_numpy(),
             "start_year": ft["started_on"].dt.year.astype("int64").to_numpy(),
             "start_quarter": ft["started_on"].dt.to_period("Q").astype(str).to_numpy(),
             "t0": ft["started_on"].to_numpy(),

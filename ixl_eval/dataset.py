@@ -13,11 +13,12 @@ import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .paths import resolve_data_dir
 
-__all__ = ["Dataset", "load_dataset", "hand_over", "HANDOVER_ENV"]
+__all__ = ["Dataset", "load_dataset", "hand_over", "HANDOVER_ENV", "person_index", "person_codes"]
 
 #: Environment variable naming a dataset already validated by the runner (see :func:`hand_over`).
 HANDOVER_ENV = "IXL_EVAL_VALIDATED_DATA"
@@ -73,6 +74,50 @@ class Dataset:
             f"participants={len(self.participants)} interviews={len(self.interviews)} "
             f"programmes={len(self.programmes)} placements={len(self.placements)}>"
         )
+
+
+def _person_cache(ds) -> dict:
+    """The look-up cache kept on a dataset object, reset if its participants table was replaced."""
+    cache = ds.__dict__.get("_person_cache")  # frozen dataclass: not a field, not in eq/repr
+    part = ds.participants
+    if cache is None or cache.get("participants") is not part or cache.get("rows") != len(part):
+        cache = {"participants": part, "rows": len(part), "codes": {}}
+        ds.__dict__["_person_cache"] = cache
+    return cache
+
+
+def person_index(ds) -> pd.Index:
+    """``participant_id`` of ``ds.participants`` as an Index, built once per dataset object.
+
+    Each analysis looks people up by identifier many times (cohorts, indicators, IPS index
+    dates); a fresh Index rebuilds its hash table of a million strings every time (about a
+    second), a kept one builds it once.
+    """
+    cache = _person_cache(ds)
+    if "index" not in cache:
+        cache["index"] = pd.Index(ds.participants["participant_id"])
+    return cache["index"]
+
+
+def person_codes(ds, table: str) -> np.ndarray:
+    """For each row of ``ds.<table>``, the position of its person in ``ds.participants`` (-1 if
+    not there), computed once per dataset object and table (see :func:`person_index`).
+
+    :func:`hand_over` computes them before saving, so kernels receive them with the data.
+
+    Examples
+    --------
+    >>> from ixl_eval.cohorts import _toy_dataset
+    >>> person_codes(_toy_dataset(), "placements").tolist()
+    [0, 1, 2]
+    """
+    cache = _person_cache(ds)
+    frame = getattr(ds, table)
+    hit = cache["codes"].get(table)
+    if hit is None or hit[0] is not frame or len(hit[1]) != len(frame):
+        codes = person_index(ds).get_indexer(frame["participant_id"])
+        hit = cache["codes"][table] = (frame, codes)
+    return hit[1]
 
 
 def load_dataset(data_dir=None) -> Dataset:
@@ -143,6 +188,8 @@ def hand_over(ds: Dataset, path) -> Path | None:
     files = _fingerprint(Path(ds.data_dir), ds.sha256)
     if any(files.get(name) != digest for name, digest in ds.sha256.items()):
         return None  # edited since it was validated: each notebook reads and validates it again
+    for table in ("interviews", "programmes", "placements"):
+        person_codes(ds, table)  # once here rather than once in every kernel
     payload = {"data_dir": str(Path(ds.data_dir).resolve()), "files": files, "dataset": ds}
     with open(path, "wb") as f:
         pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)

@@ -70,6 +70,44 @@ def test_propensity_model_matches_glm(gold, ps):
     assert repr(ps) == "<PropensityScore n=614 treated=185 terms=9>"
 
 
+def test_logit_fit_takes_statsmodels_iterations_without_its_least_squares_solve():
+    # a larger fixed-seed design with indicators and a wide-ranging numeric column: the
+    # normal-equations IRLS gives statsmodels' GLM estimates, SEs and deviance
+    import warnings
+
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    from ixl_eval.causal import _logit_fit
+
+    rng = np.random.default_rng(21)
+    n = 20_000
+    X = np.column_stack([np.ones(n), rng.integers(0, 2, n), rng.integers(0, 2, n), rng.uniform(0, 40_000, n),
+                         rng.normal(size=n)])
+    eta = -1.5 + 0.8 * X[:, 1] - 0.4 * X[:, 2] + 3e-5 * X[:, 3] + 0.5 * X[:, 4]
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(float)
+    fit = _logit_fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = GLM(y, X, family=families.Binomial()).fit(tol=1e-13, maxiter=200)
+    close(fit.params, ref.params, rel=1e-9)
+    close(fit.bse, ref.bse, rel=1e-9)
+    close(fit.deviance, ref.deviance, rel=1e-12)
+    assert fit.converged
+
+
+def test_binned_density_of_many_scores_matches_the_exact_kernel_density():
+    from scipy.stats import gaussian_kde
+
+    from ixl_eval.causal import _KDE_EXACT_MAX, _kde
+
+    rng = np.random.default_rng(8)
+    grid = np.linspace(0, 1, 1001)
+    for x in (rng.beta(1, 30, _KDE_EXACT_MAX + 30_000), rng.beta(2, 5, _KDE_EXACT_MAX + 1)):
+        exact = gaussian_kde(x)(grid)
+        assert np.max(np.abs(_kde(x, grid) - exact)) < 1e-3 * exact.max()
+
+
 def test_odds_ratios_are_exp_coef(ps):
     orr = ps.odds_ratios()
     close(orr["odds_ratio"], np.exp(ps.coef_.drop("Intercept")))
@@ -206,6 +244,37 @@ def test_rate_ratio_matches_weighted_poisson_in_r(gold, lalonde, ps):
     rm = rate_ratio(counts, exposure, lalonde["treat"], m.weights_, cluster=m.pair_)
     close(math.log(rm.estimate), g["matched_no_caliper"]["log_rr"])
     close(rm.se, g["matched_no_caliper"]["se_cluster"])
+
+
+@pytest.mark.parametrize("clustered", [False, True])
+def test_rate_ratio_closed_form_equals_statsmodels_poisson_glm(clustered):
+    # the closed form (one rate per arm, 2 x 2 sandwich) against the GLM it replaced
+    import warnings
+
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    rng = np.random.default_rng(17)
+    n = 3000
+    t = rng.integers(0, 2, n)
+    ex = rng.uniform(0.2, 4, n)
+    y = rng.poisson(ex * np.where(t == 1, 1.4, 0.9) * rng.gamma(2, 0.5, n)).astype(float)
+    w = np.where(t == 1, 1.0, rng.uniform(0, 3, n))
+    w[rng.uniform(size=n) < 0.1] = 0.0
+    cl = np.arange(n) // 3 if clustered else None
+    rr = rate_ratio(y, ex, t, w, cluster=cl)
+    keep = w > 0
+    model = GLM(y[keep], np.column_stack([np.ones(keep.sum()), t[keep]]), family=families.Poisson(),
+                offset=np.log(ex[keep]), var_weights=w[keep])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if clustered:
+            res = model.fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(cl[keep])[0]}, tol=1e-12)
+        else:
+            res = model.fit(cov_type="HC0", tol=1e-12)
+    se = res.bse[1] * (math.sqrt((keep.sum() - 2) / (keep.sum() - 1)) if clustered else 1)
+    close(math.log(rr.estimate), res.params[1], rel=1e-9)
+    close(rr.se, se, rel=1e-9)
 
 
 # ------------------------------------------------------------------------------ E-value
