@@ -132,6 +132,45 @@ def covariate_matrix(df: pd.DataFrame, covariates, *, all_levels: bool = False, 
     return pd.DataFrame(cols, index=df.index)
 
 
+def _aligned(reference, other, what: str, ref_what: str = "treatment"):
+    """``other`` in the order of ``reference``: by the pandas index when both have one.
+
+    A frame sorted differently from the scores would otherwise be matched row by row to the
+    wrong people. Arrays (no index) must simply have the same length.
+
+    Raises
+    ------
+    ValueError
+        Different lengths, or indexes that do not hold the same labels.
+    """
+    if other is None:
+        return None
+    if len(other) != len(reference):
+        raise ValueError(f"{what} ({len(other)}) and {ref_what} ({len(reference)}) differ in length: pass one "
+                         f"value per unit")
+    if isinstance(reference, pd.Series) and isinstance(other, (pd.Series, pd.DataFrame)):
+        if other.index.equals(reference.index):
+            return other
+        if (reference.index.has_duplicates or other.index.has_duplicates
+                or not other.index.sort_values().equals(reference.index.sort_values())):
+            raise ValueError(f"{what} and {ref_what} have different index labels: take both from the same frame, "
+                             "or pass arrays (matched by position)")
+        return other.loc[reference.index]
+    return other
+
+
+def _check_weights(w: np.ndarray, t: np.ndarray) -> None:
+    """Weights are non-negative and known; both groups keep some weight (0 means left out)."""
+    if np.isnan(w).any():
+        raise ValueError(f"weights have {int(np.isnan(w).sum())} missing value(s): give every unit a weight "
+                         "(0 leaves it out)")
+    if (w < 0).any() or not np.isfinite(w).all():
+        raise ValueError("weights must be finite and non-negative (0 leaves a unit out)")
+    for arm, name in ((1, "treated"), (0, "comparison")):
+        if not (w[t == arm] > 0).any():
+            raise ValueError(f"every {name} unit has weight 0: no {name} group left to compare")
+
+
 def _binary01(s, what: str) -> np.ndarray:
     a = pd.Series(s)
     if a.isna().any():
@@ -281,11 +320,9 @@ class IPTW:
 
     def fit(self, treatment, ps) -> "IPTW":
         t = _binary01(treatment, "treatment")
-        ps = pd.Series(ps)
+        ps = pd.Series(_aligned(treatment, ps, "scores"))
         index = ps.index if not isinstance(treatment, pd.Series) else treatment.index
         p = ps.to_numpy(dtype=float)
-        if len(p) != len(t):
-            raise ValueError("treatment and scores differ in length")
         if np.isnan(p).any() or (p <= 0).any() or (p >= 1).any():
             raise ValueError("propensity scores must lie strictly between 0 and 1")
         kept = np.ones(len(t), dtype=bool)
@@ -401,11 +438,9 @@ class NearestNeighbourMatch:
 
     def fit(self, treatment, ps) -> "NearestNeighbourMatch":
         t = _binary01(treatment, "treatment")
-        ps = pd.Series(ps)
+        ps = pd.Series(_aligned(treatment, ps, "scores"))
         index = treatment.index if isinstance(treatment, pd.Series) else ps.index
         p = ps.to_numpy(dtype=float)
-        if len(p) != len(t):
-            raise ValueError("treatment and scores differ in length")
         if self.scale == "logit":
             if (p <= 0).any() or (p >= 1).any():
                 raise ValueError("scores must lie strictly between 0 and 1 to match on the logit")
@@ -526,10 +561,13 @@ def mean_difference(y, treatment, weights=None, *, cluster=None, method: str = "
     from statsmodels.regression.linear_model import WLS
 
     t = _binary01(treatment, "treatment")
-    yv = pd.Series(y).to_numpy(dtype=float)
-    w = np.ones(len(t)) if weights is None else pd.Series(weights).to_numpy(dtype=float)
+    yv = pd.Series(_aligned(treatment, y, "outcome")).to_numpy(dtype=float)
+    w = (np.ones(len(t)) if weights is None
+         else pd.Series(_aligned(treatment, weights, "weights")).to_numpy(dtype=float))
     if np.isnan(yv).any():
         raise DataValidationError(f"outcome has {int(np.isnan(yv).sum())} missing value(s)")
+    _check_weights(w, t)
+    cluster = _aligned(treatment, cluster, "cluster")
     keep = w > 0
     X = np.column_stack([np.ones(keep.sum()), t[keep]])
     model = WLS(yv[keep], X, weights=w[keep])
@@ -564,9 +602,12 @@ def rate_ratio(counts, exposure, treatment, weights=None, *, cluster=None, metho
     from statsmodels.tools.sm_exceptions import SpecificationWarning
 
     t = _binary01(treatment, "treatment")
-    y = pd.Series(counts).to_numpy(dtype=float)
-    ex = pd.Series(exposure).to_numpy(dtype=float)
-    w = np.ones(len(t)) if weights is None else pd.Series(weights).to_numpy(dtype=float)
+    y = pd.Series(_aligned(treatment, counts, "counts")).to_numpy(dtype=float)
+    ex = pd.Series(_aligned(treatment, exposure, "exposure")).to_numpy(dtype=float)
+    w = (np.ones(len(t)) if weights is None
+         else pd.Series(_aligned(treatment, weights, "weights")).to_numpy(dtype=float))
+    _check_weights(w, t)
+    cluster = _aligned(treatment, cluster, "cluster")
     if np.isnan(y).any() or (y < 0).any():
         raise DataValidationError("counts must be non-negative numbers without missing values")
     if np.isnan(ex).any() or (ex <= 0).any():
@@ -602,7 +643,7 @@ def _wvar(x: np.ndarray, w: np.ndarray, binary: bool) -> float:
     w = w / w.sum()
     m = float((w * x).sum())
     if binary:
-        return m * (1 - m)
+        return max(0.0, m * (1 - m))  # m may round to just above 1: never a negative variance
     denom = 1 - float((w**2).sum())
     return float((w * (x - m) ** 2).sum() / denom) if denom > 0 else np.nan
 

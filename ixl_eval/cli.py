@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("data_dir", type=Path, metavar="DATA_DIR")
     v.add_argument("--max-rows", type=int, default=50, help="findings shown per rule (all are counted)")
     v.add_argument("--json", action="store_true", help="print findings as JSON")
+    _limit_option(v)
 
     r = sub.add_parser("run", help="validate data and params, execute the notebooks, write outputs/<run-id>/")
     r.add_argument("params", type=Path, metavar="PARAMS.yaml")
@@ -41,12 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--compare-to", type=Path, default=None,
                    help="earlier run folder to compare with (default: latest earlier run of the same params)")
     r.add_argument("--no-compare", action="store_true", help="do not compare with an earlier run")
+    _limit_option(r)
 
     pa = sub.add_parser("params", help="parameter sets: check a file, print the documentation")
     psub = pa.add_subparsers(dest="params_verb", required=True, metavar="ACTION")
     pc = psub.add_parser("check", help="validate a parameter set (and its fit to the data)")
     pc.add_argument("file", type=Path, metavar="FILE")
     pc.add_argument("--data", type=Path, default=None, help="data directory to check the parameters against")
+    _limit_option(pc)
     pd_ = psub.add_parser("docs", help="print the parameter reference (Markdown)")
     pd_.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
 
@@ -55,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     cd = csub.add_parser("docs", help="print the data contract (Markdown)")
     cd.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
     return p
+
+
+def _limit_option(parser) -> None:
+    parser.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                        help="raise an input limit, e.g. --limit file_mb=1024 --limit rows=10000000 "
+                             "(names and defaults: docs/limits.md)")
 
 
 def _write_or_print(text: str, out: Path | None) -> None:
@@ -66,6 +75,10 @@ def _write_or_print(text: str, out: Path | None) -> None:
 
 
 def _dispatch(args) -> int:
+    if getattr(args, "limit", None):
+        from . import limits
+
+        limits.use(limits.parse_overrides(args.limit))  # also inherited by the run's kernels
     if args.verb == "synth":
         from .synth import main_synth
 

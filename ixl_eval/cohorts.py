@@ -54,7 +54,7 @@ __all__ = [
     "AGE_BANDS",
     "EVENT_CODES",
     "level_label",
-    "exclusion_table",
+    "EXCLUSION_REASONS",
     "fixed_term_episodes",
     "episode_exclusion_table",
     "EPISODE_EVENT_CODES",
@@ -92,13 +92,10 @@ _LEVELS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
-_EXCLUSION_LABELS = {
-    "enrolled_outside_window": ("Iscritti fuori dal periodo scelto", "Enrolled outside the chosen window"),
-    "no_time_zero": ("Senza data di inizio (es. nessun colloquio)", "No start date (e.g. never interviewed)"),
-    "time_zero_after_cutoff": ("Inizio dopo la data di cut-off", "Start after the cut-off"),
-    "withdrawn_before_time_zero": ("Usciti prima della data di inizio", "Withdrew before the start date"),
-    "placed_before_time_zero": ("Già inseriti prima della data di inizio", "Placed before the start date"),
-}
+# Why a person is left out of the time-to-placement cohort, in the order reported (labels: LEVELS["exclusion"]
+# in ixl_eval.report.vocab).
+EXCLUSION_REASONS = ("enrolled_outside_window", "no_time_zero", "time_zero_after_cutoff",
+                     "withdrawn_before_time_zero", "placed_before_time_zero")
 
 
 def level_label(column: str, value, lang: str = "it") -> str:
@@ -113,23 +110,6 @@ def level_label(column: str, value, lang: str = "it") -> str:
     if pair is None:
         return str(value)
     return pair[0] if lang == "it" else pair[1]
-
-
-def exclusion_table(frame: pd.DataFrame, lang: str = "it") -> pd.DataFrame:
-    """The people left out of a cohort, by reason, as a small table (column ``n``).
-
-    Examples
-    --------
-    >>> f = time_to_placement(_toy_dataset(), cutoff="2024-04-30")
-    >>> exclusion_table(f, "en")["n"].tolist()
-    [5, 0, 0, 1, 0, 0, 4]
-    """
-    ex = frame.attrs["excluded"]
-    i = 0 if lang == "it" else 1
-    rows = [("Persone nei dati" if i == 0 else "People in the data", frame.attrs["n_source"])]
-    rows += [(_EXCLUSION_LABELS[k][i], v) for k, v in ex.items()]
-    rows.append(("Persone analizzate" if i == 0 else "People analysed", len(frame)))
-    return pd.DataFrame(rows, columns=["voce" if i == 0 else "item", "n"])
 
 
 def _as_day(x, what: str) -> pd.Timestamp | None:
@@ -228,7 +208,7 @@ def time_to_placement(
     if prior_placements not in ("exclude", "keep"):
         raise ValueError("prior_placements must be 'exclude' or 'keep'")
 
-    excluded = dict.fromkeys(_EXCLUSION_LABELS, 0)
+    excluded = dict.fromkeys(EXCLUSION_REASONS, 0)
     notes: dict[str, int] = {}
     # Work on integer person codes and int64 day numbers: hashing and sorting a million string
     # identifiers once, not at every step, keeps a 1M-person cohort at about a second.

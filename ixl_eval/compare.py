@@ -56,6 +56,7 @@ import pandas as pd
 from . import disclosure, present
 from .contract import TABLE_ORDER, TABLES
 from .io import file_sha256
+from .paths import resolve_data_dir
 from .exceptions import DataLoadError, DataValidationError, RunError
 
 __all__ = [
@@ -471,7 +472,8 @@ def _previous_extract(pdata: dict) -> tuple:
              "files_added": []}
     if not ddir:
         return None, "no_data_dir_in_previous_manifest", check
-    ddir, want = Path(ddir), pdata.get("sha256") or {}
+    # Manifests record the folder relative to the repository (older ones: absolute).
+    ddir, want = resolve_data_dir(ddir), pdata.get("sha256") or {}
     if not ddir.is_dir():
         return None, "previous_extract_unreadable", check
     # The digests first: an overwritten folder is "changed", whatever its new content is worth.

@@ -205,6 +205,12 @@ EXTRACT_FIELDS: tuple[Column, ...] = (
            en="Extraction date: the data cut-off"),
     Column("source", "str", it="Fonte dei dati (testo libero; 'synthetic' per dati generati)",
            en="Data source (free text; 'synthetic' for generated data)"),
+    Column("encoding", "category", allowed=("utf-8", "windows-1252", "iso-8859-1", "iso-8859-15"),
+           nullable=True, required=False,
+           it="Codifica di tutti i file CSV, se dichiarata; vuota: decisa file per file (UTF-8 o Windows-1252, "
+              "mai mescolate)",
+           en="Encoding of every CSV file, when stated; empty: decided per file (UTF-8 or Windows-1252, "
+              "never mixed)"),
 )
 
 # Columns whose values identify a person or a business: a run's outputs are scanned for them.
@@ -231,6 +237,13 @@ RULES: tuple[Rule, ...] = (
          "The person exists in the participants table", ("interviews", "programmes", "placements")),
     Rule("not_after_extract", "error", "Nessuna data è successiva alla data di estrazione",
          "No date is after the extraction date"),
+    Rule("extract_not_in_future", "error",
+         "La data di estrazione non è nel futuro (più di un giorno dopo l'orologio del computer)",
+         "The extraction date is not in the future (more than a day after the machine's clock)",
+         ("extract.yaml",)),
+    Rule("programme_window", "error",
+         "Nessuna data è precedente all'inizio del programma (dal 2017-01-01; limite programme_start)",
+         "No date is before the programme started (from 2017-01-01; limit programme_start)"),
     Rule("placement_after_enrolment", "error", "L'inserimento non inizia prima dell'iscrizione",
          "A placement does not start before enrolment", ("placements",)),
     Rule("end_after_start", "error", "La data di fine non è precedente alla data di inizio",
@@ -257,4 +270,7 @@ RULES: tuple[Rule, ...] = (
          "Placement after the withdrawal date", ("placements",)),
     Rule("duplicate_record", "warning", "Riga identica a un'altra riga della stessa tabella",
          "Row identical to another row of the same table"),
+    Rule("control_characters", "warning",
+         "Il testo non contiene caratteri di controllo (tolti nei risultati esportati)",
+         "The text holds no control characters (removed from exported outputs)"),
 )

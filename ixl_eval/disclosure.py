@@ -304,9 +304,10 @@ def protect(tables, k: int, *, relations=(), known=None) -> Protection:
        and are withheld everywhere if withheld anywhere.
     3. **Secondary**: every additive line (a table's rows and columns, within blocks; and the
        ``relations`` linking tables, e.g. a year and its four quarters) keeps either no withheld
-       cell, or at least two whose sum is at least ``k``; otherwise its smallest positive shown
-       cell is withheld too (so a total is withheld only when no smaller cell can protect).
-       Repeated until no line changes.
+       cell, or at least two of which at least one is not below ``k`` (cells known to lie in
+       1..k−1 pin each other through their sum); otherwise its smallest positive shown cell is
+       withheld too (so a total is withheld only when no smaller cell can protect). Repeated
+       until no line changes.
     4. **Derived values**: a share, rate, change or estimate computed from counts (``base``) is
        withheld wherever one of those counts is; an estimate that only describes a group
        (``rests_on``) is withheld where the group's count is below the threshold.
@@ -377,8 +378,10 @@ def protect(tables, k: int, *, relations=(), known=None) -> Protection:
             members = list(dict.fromkeys(m for m in line if m in prot.values_))
             shut = [m for m in members if m in hidden]
             # a line must not keep a lone withheld cell (it would be its total minus the others),
-            # nor withheld cells adding up to less than k (their total would pin each below k)
-            if len(members) < 2 or not shut or (len(shut) > 1 and sum(float(prot.values_[m]) for m in shut) >= k):
+            # nor only cells below k: each of those is known to lie in 1..k-1, so their sum pins
+            # them (two cells summing to 2 or to 2(k-1) are both exact); one withheld cell of k or
+            # more (a secondary cell) leaves the others an open range
+            if len(members) < 2 or not shut or (len(shut) > 1 and any(m not in prot.primary_ for m in shut)):
                 continue
             open_ = [m for m in members if m not in hidden]
             positive = [m for m in open_ if float(prot.values_[m]) > 0]

@@ -13,6 +13,8 @@ __all__ = [
     "ParamsError",
     "RunError",
     "DisclosureError",
+    "LimitError",
+    "OutputError",
 ]
 
 
@@ -67,3 +69,16 @@ class DisclosureError(IxlEvalError):
     """An output would reveal personal data or an unsuppressed small count."""
 
     exit_code = 6
+
+
+class LimitError(IxlEvalError):
+    """An input exceeds a documented resource limit (:mod:`ixl_eval.limits`) or a limit option is
+    malformed; the message names the limit and how to raise it."""
+
+    exit_code = 2
+
+
+class OutputError(IxlEvalError):
+    """The outputs folder cannot be written (missing permission, full disk, not a folder)."""
+
+    exit_code = 7

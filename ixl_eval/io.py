@@ -34,6 +34,8 @@ import csv
 import datetime as dt
 import hashlib
 import io as _io
+import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,8 +45,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
+from . import limits as _limits
 from .contract import TABLE_ORDER, TABLES
-from .exceptions import DataLoadError
+from .exceptions import DataLoadError, LimitError
 
 __all__ = [
     "FORMATS",
@@ -270,24 +273,76 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes: UTF-8 with BOM, UTF-8, then Windows-1252 (what Excel writes in Italy)."""
+#: Encodings a user may state in ``extract.yaml`` (``encoding: windows-1252``), by spelling.
+ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "windows-1252": "cp1252", "cp1252": "cp1252",
+             "iso-8859-1": "latin-1", "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-15": "iso8859-15"}
+
+# A UTF-8 multi-byte sequence: in a Windows-1252 file it would be two or three unlikely symbols in
+# a row ("Ã " for "à"), so finding one means the file was written as UTF-8.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    """1-based line of a byte offset (the header is line 1, as a spreadsheet numbers rows)."""
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _decode(data: bytes, stated: str | None = None) -> tuple[str, str]:
+    """Decode CSV bytes, deciding the encoding once for the whole file.
+
+    With ``stated`` (from ``extract.yaml``), that encoding is used and a byte it cannot decode is
+    an error naming the row. Otherwise: UTF-8 with BOM, UTF-8, then Windows-1252 (what Excel
+    writes in Italy), but only when the file holds no UTF-8 at all: a UTF-8 file with one row in
+    another encoding is an error naming that row, never read entirely as Windows-1252.
+    """
     if data.startswith(b"PK\x03\x04"):
         raise ValueError("this is a zip/Excel file, not text: save the sheet as CSV or name it .xlsx")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ValueError("UTF-16 text is not supported: save as 'CSV UTF-8' or plain 'CSV'")
     if b"\x00" in data[:65536]:
         raise ValueError("binary content (NUL bytes): not a CSV file")
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
+    bom = data.startswith(b"\xef\xbb\xbf")
+    if stated is not None:
+        codec = ENCODINGS[stated]
+        body = data[3:] if bom and codec == "utf-8" else data
+        try:
+            return body.decode(codec), "utf-8-sig" if bom and codec == "utf-8" else codec
+        except UnicodeDecodeError as e:
+            row = _line_of(data, e.start + (len(data) - len(body)))
+            raise ValueError(f"row {row}: byte 0x{body[e.start]:02x} is not valid {stated}, the encoding stated "
+                             "in extract.yaml") from None
+    body = data[3:] if bom else data
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+        return body.decode("utf-8"), "utf-8-sig" if bom else "utf-8"
+    except UnicodeDecodeError as e:
+        bad = e.start
+    if bom or _UTF8_SEQUENCE.search(body):
+        row = _line_of(data, bad + (3 if bom else 0))
+        raise ValueError(
+            f"row {row}: byte 0x{body[bad]:02x} is not valid UTF-8, but the rest of the file is UTF-8 "
+            "(mixed encodings: probably one row pasted from another program). Fix that row, or state the "
+            "encoding of the whole file in extract.yaml (e.g. 'encoding: windows-1252')")
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError as e:
-        raise ValueError(f"text is neither UTF-8 nor Windows-1252 (byte {e.start})") from None
+        raise ValueError(f"row {_line_of(data, e.start)}: text is neither UTF-8 nor Windows-1252 "
+                         f"(byte {e.start})") from None
+
+
+def _check_size(path: Path) -> int:
+    """Refuse a file larger than the ``file_mb`` limit before reading a byte of it."""
+    size = path.stat().st_size
+    lim = _limits.current()
+    if size > lim.file_bytes:
+        raise LimitError(f"the file is {size / (1 << 20):,.0f} MiB, more than the limit file_mb = {lim.file_mb} MiB; "
+                         + _limits.hint("file_mb"))
+    return size
+
+
+def _check_rows(n: int, what: str = "records") -> None:
+    lim = _limits.current()
+    if n > lim.rows:
+        raise LimitError(f"{n:,} {what}, more than the limit rows = {lim.rows:,}; " + _limits.hint("rows"))
 
 
 def _first_line(text: str) -> str:
@@ -330,9 +385,13 @@ def _check_header(columns) -> None:
         raise ValueError(f"column name(s) {', '.join(dupes)} appear more than once in the header")
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, encoding: str | None = None) -> pd.DataFrame:
+    _check_size(path)
     data = path.read_bytes()
-    text, encoding = _decode(data)
+    # Counting line ends is one pass in C over bytes already in memory; the parsers below hold
+    # several copies of the text, so a file with too many rows is refused before them.
+    _check_rows(data.count(b"\n"), "lines")
+    text, encoding = _decode(data, encoding)
     first = _first_line(text)
     if not first.strip():
         raise ValueError("the first line is empty: it must hold the column names")
@@ -341,6 +400,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     header = next(csv.reader([first.rstrip("\r")], delimiter=sep))
     _check_header(header)
     utf8 = data[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" else text.encode("utf-8")
+    del data
     try:
         import pyarrow.csv as pcsv
 
@@ -351,26 +411,63 @@ def _read_csv(path: Path) -> pd.DataFrame:
             convert_options=pcsv.ConvertOptions(column_types={h: pa.string() for h in header},
                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
-        return _finish(table.column_names, table.columns)
+        return _drop_trailing_blank(_finish(table.column_names, table.columns))
     except pa.ArrowInvalid:
         pass  # blank, short or long rows: read them one by one below to say which
+    del utf8  # the slow path needs only the text
     return _read_csv_rows(text, sep)
+
+
+def _drop_trailing_blank(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows at the very end with no value at all (blank lines, or separators only, that hand edits
+    and spreadsheets leave) are not records; a blank row between records stays and is reported."""
+    cols = [c for c in frame.columns if c != ROW_COLUMN]
+    if not len(frame) or not cols:
+        return frame
+    blank = np.ones(len(frame), dtype=bool)
+    for c in cols:
+        blank &= frame[c].eq("").to_numpy(dtype=bool, na_value=True)
+    if not blank[-1]:
+        return frame
+    keep = len(blank) - int(np.argmin(blank[::-1])) if not blank.all() else 0
+    return frame.iloc[:keep]
+
+
+def _iter_lines(text: str):
+    """The lines of ``text`` with their endings, one at a time (``io.StringIO`` would copy the
+    whole text into a 4-bytes-per-character buffer first)."""
+    start, n = 0, len(text)
+    while start < n:
+        end = text.find("\n", start)
+        end = n if end < 0 else end + 1
+        yield text[start:end]
+        start = end
 
 
 def _read_csv_rows(text: str, sep: str) -> pd.DataFrame:
     """Slow path for irregular CSV: short and blank rows are kept as rows of empty values (the
     numbering stays as the user sees it and validation reports them); a row with more values
     than the header is an error naming the row; blank rows at the very end are not records."""
-    rows = list(csv.reader(_io.StringIO(text), delimiter=sep))
-    header, body = rows[0], rows[1:]
+    # Two passes over the text, neither holding the rows: the first finds a row with too many
+    # values (junk usually has one early), the second fills one list per column.
+    reader = csv.reader(_iter_lines(text), delimiter=sep)
+    header = next(reader)
     width = len(header)
-    while body and not any(v.strip() for v in body[-1]):
-        body.pop()
-    for i, r in enumerate(body):
+    last = 0  # index of the last row with a value: blank rows after it are not records
+    for i, r in enumerate(reader):
         if len(r) > width and any(v.strip() for v in r[width:]):
             raise ValueError(f"row {i + _FIRST_DATA_ROW} has {len(r)} values but the header names {width} columns")
-    columns = [pa.array([r[j] if j < len(r) else "" for r in body], type=pa.string()) for j in range(width)]
-    return _finish(header, columns)
+        if any(v.strip() for v in r):
+            last = i + 1
+    columns: list[list[str]] = [[] for _ in range(width)]
+    for i, r in enumerate(csv.reader(_iter_lines(text), delimiter=sep)):
+        if i == 0:
+            continue
+        if i > last:
+            break
+        for j in range(width):
+            columns[j].append(r[j] if j < len(r) else "")
+    return _finish(header, [pa.array(c, type=pa.string()) for c in columns])
 
 
 def _arrow_to_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -402,9 +499,23 @@ def _arrow_to_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
 def _read_parquet(path: Path) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
-    _check_header(table.column_names)
+    _check_size(path)
+    try:
+        meta = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise ValueError(f"not a readable Parquet file ({_first_sentence(e)})") from None
+    # The names are checked from the footer before reading: Arrow refuses a repeated name with a
+    # dump of the whole schema, which names nothing a user can act on.
+    names = list(meta.schema_arrow.names)
+    _check_header(names)
+    _check_rows(meta.metadata.num_rows)
+    table = meta.read()
     return _finish(table.column_names, [_arrow_to_text(table.column(n)) for n in table.column_names])
+
+
+def _first_sentence(e: Exception) -> str:
+    """An exception's first line, without the schema or stack dumps Arrow appends."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
 
 
 def _cell_text(v) -> str:
@@ -422,17 +533,66 @@ def _cell_text(v) -> str:
     return str(v)
 
 
+def _check_workbook(path: Path) -> None:
+    """Refuse a workbook whose file or inflated size exceeds the limits, before openpyxl opens it.
+
+    The sizes are read from the zip directory: a zip bomb is small on disk and huge inflated.
+    """
+    _check_size(path)
+    lim = _limits.current()
+    try:
+        with zipfile.ZipFile(path) as z:
+            total = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return  # not a zip at all: openpyxl says so in its own words
+    if total > lim.xlsx_uncompressed_bytes:
+        raise LimitError(f"the workbook inflates to {total / (1 << 20):,.0f} MiB, more than the limit "
+                         f"xlsx_uncompressed_mb = {lim.xlsx_uncompressed_mb} MiB; " + _limits.hint("xlsx_uncompressed_mb"))
+
+
+def _check_dimension(ws) -> None:
+    """Refuse a sheet that declares more rows or columns than the limits (``A1:XFD1048576``)."""
+    from openpyxl.utils.cell import range_boundaries
+
+    lim = _limits.current()
+    try:
+        ref = ws.calculate_dimension(force=False)
+        _, _, max_col, max_row = range_boundaries(ref)
+    except (ValueError, TypeError):
+        return  # no declared dimension: the rows are counted while reading
+    if max_row is not None and max_row - 1 > lim.rows:
+        raise LimitError(f"the sheet declares {max_row:,} rows ({ref}), more than the limit rows = {lim.rows:,}; "
+                         + _limits.hint("rows"))
+    if max_col is not None and max_col > lim.xlsx_columns:
+        raise LimitError(f"the sheet declares {max_col:,} columns ({ref}), more than the limit xlsx_columns = "
+                         f"{lim.xlsx_columns}; " + _limits.hint("xlsx_columns"))
+
+
 def _read_sheet(path: Path, sheet: str) -> pd.DataFrame:
     import openpyxl
     from openpyxl.utils import get_column_letter
 
+    _check_workbook(path)
+    lim = _limits.current()
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
-        rows = wb[sheet].iter_rows(values_only=True)
+        ws = wb[sheet]
+        _check_dimension(ws)
+        rows = _sheet_rows(ws, lim)
         header = next(rows, None)
         if header is None:
             raise ValueError("the sheet is empty (no header row)")
-        body = [[_cell_text(v) for v in r] for r in rows]
+        body = []
+        trailing = 0  # empty rows since the last row with a value: only counted, not stored
+        for r in rows:
+            if not r:
+                trailing += 1
+                continue
+            body.extend([] for _ in range(trailing))
+            trailing = 0
+            body.append([_cell_text(v) for v in r])
+            if len(body) > lim.rows:
+                _check_rows(len(body))
     finally:
         wb.close()
     width = max([len(header), *map(len, body)])
@@ -456,11 +616,80 @@ def _read_sheet(path: Path, sheet: str) -> pd.DataFrame:
     return _finish(names, [pa.array([r[j] for r in body], type=pa.string()) for j in keep])
 
 
+def _sheet_rows(ws, lim):
+    """The values of a read-only worksheet, row by row, each cut after its last value.
+
+    openpyxl's ``iter_rows`` pads every row to the widest cell of the sheet: a styled empty cell in
+    column XFD makes each row a tuple of 16,384 values, and 300,000 such rows take minutes and
+    gigabytes. The sheet's own parser yields only the cells present, so an empty styled cell
+    costs nothing and a value beyond ``xlsx_columns`` is refused, not dropped. (openpyxl has no
+    public API for this; ``WorkSheetParser`` is what ``iter_rows`` itself uses.)
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    wb = ws.parent
+    expected = 1
+    with ws._get_source() as src:
+        parser = WorkSheetParser(src, ws._shared_strings, data_only=wb.data_only, epoch=wb.epoch,
+                                 date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        for idx, cells in parser.parse():
+            if idx - 1 > lim.rows:
+                _check_rows(idx - 1, "rows")
+            for _ in range(expected, idx):
+                yield ()  # rows absent from the XML are empty rows
+            expected = idx + 1
+            values = {c["column"]: c["value"] for c in cells if c["value"] is not None and c["value"] != ""}
+            if not values:
+                yield ()
+                continue
+            width = max(values)
+            if width > lim.xlsx_columns:
+                raise LimitError(f"row {idx} has a value in column {width:,}, more than the limit xlsx_columns = "
+                                 f"{lim.xlsx_columns}; " + _limits.hint("xlsx_columns"))
+            yield tuple(values.get(j) for j in range(1, width + 1))
+
+
+def read_yaml_text(path: Path, what: str) -> str:
+    """The text of a small YAML file, refused before parsing if it is too large, not UTF-8 text,
+    or uses anchors and aliases (an alias can expand a few lines into gigabytes: "billion laughs").
+
+    Raises
+    ------
+    LimitError
+        Larger than the ``yaml_kb`` limit.
+    ValueError
+        Binary, UTF-16 or otherwise not UTF-8; anchors or aliases (the message names the line).
+    """
+    size = path.stat().st_size
+    lim = _limits.current()
+    if size > lim.yaml_bytes:
+        raise LimitError(f"{path.name}: {size / 1024:,.0f} KiB, more than the limit yaml_kb = {lim.yaml_kb} KiB for "
+                         f"{what}; " + _limits.hint("yaml_kb"))
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValueError(f"{path.name} is UTF-16 text: save it as UTF-8")
+    if b"\x00" in data:
+        raise ValueError(f"{path.name} is not a text file (NUL bytes): {what} must be YAML text in UTF-8")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path.name}, line {_line_of(data, e.start)}: not UTF-8 text "
+                         f"(byte 0x{data[e.start]:02x}); save {what} as UTF-8") from None
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise ValueError(f"{path.name}, line {event.start_mark.line + 1}: YAML anchors and aliases "
+                                 f"(&name, *name) are not allowed in {what}; write the values out")
+    except yaml.YAMLError:
+        pass  # the caller's own parse reports the syntax error with its line
+    return text
+
+
 def _read_extract(path: Path) -> dict:
-    with open(path, encoding="utf-8-sig") as f:
-        # BaseLoader keeps every value as the text written: a wrong date such as 2024-02-30 is
-        # then a finding on `extracted_on`, not a YAML error, and 30/04/2024 is accepted too.
-        doc = yaml.load(f, Loader=yaml.BaseLoader)
+    text = read_yaml_text(path, "extract.yaml")
+    # BaseLoader keeps every value as the text written: a wrong date such as 2024-02-30 is
+    # then a finding on `extracted_on`, not a YAML error, and 30/04/2024 is accepted too.
+    doc = yaml.load(text, Loader=yaml.BaseLoader)
     if not isinstance(doc, dict) or any(not isinstance(v, str) for v in doc.values()):
         raise ValueError("expected lines 'extracted_on: yyyy-mm-dd' and 'source: ...'")
     return {str(k).strip(): v.strip() for k, v in doc.items()}
@@ -483,6 +712,7 @@ def _visible_files(data_dir: Path) -> list[Path]:
 def _sheet_names(path: Path) -> list[str]:
     import openpyxl
 
+    _check_workbook(path)
     wb = openpyxl.load_workbook(path, read_only=True)
     try:
         return list(wb.sheetnames)
@@ -529,8 +759,11 @@ def read_data_dir(data_dir) -> RawData:
         if suffix in _XLSX_SUFFIXES:
             try:
                 sheets = _sheet_names(p)
+            except LimitError as e:
+                raw.unreadable[p.name] = str(e)
+                continue
             except Exception as e:  # openpyxl raises many types for a damaged workbook
-                raw.unreadable[p.name] = f"not a readable .xlsx workbook ({type(e).__name__}: {e})"
+                raw.unreadable[p.name] = f"not a readable .xlsx workbook ({type(e).__name__}: {_first_sentence(e)})"
                 continue
             for s in sheets:
                 if s.strip().lower() in sources:
@@ -541,6 +774,26 @@ def read_data_dir(data_dir) -> RawData:
             sources[stem].append(_Source(stem, p.name, p, "parquet"))
         elif suffix in _UNSUPPORTED_SUFFIXES and (stem in sources or suffix in (".xls", ".ods", ".xlsb")):
             unsupported.append(p.name)
+
+    extract = [p for p in files if p.name.lower() in (EXTRACT_FILE, "extract.yml")]
+    if not extract:
+        raw.missing[EXTRACT_FILE] = "no extract.yaml with 'extracted_on' and 'source'"
+    elif len(extract) > 1:
+        raw.duplicates[EXTRACT_FILE] = tuple(p.name for p in extract)
+    else:
+        try:
+            object.__setattr__(raw, "extract", _read_extract(extract[0]))
+        except (ValueError, LimitError) as e:  # too large, binary, not UTF-8, aliases
+            raw.unreadable[extract[0].name] = str(e)
+        except Exception as e:  # YAML syntax errors
+            raw.unreadable[extract[0].name] = f"{type(e).__name__}: {e}"
+    # The encoding the user states for the CSV files (else it is decided per file).
+    stated = (raw.extract or {}).get("encoding") or None
+    if stated is not None and stated.lower() not in ENCODINGS:
+        raw.unreadable[extract[0].name] = (f"encoding {stated!r} is not supported; use one of "
+                                           f"{', '.join(sorted(set(ENCODINGS)))}")
+        stated = None
+    stated = stated.lower() if stated else None
 
     hashed: set[Path] = set()
     for table, found in sources.items():
@@ -556,31 +809,22 @@ def read_data_dir(data_dir) -> RawData:
         src = found[0]
         try:
             if src.kind == "csv":
-                frame = _read_csv(src.path)
+                frame = _read_csv(src.path, stated)
             elif src.kind == "parquet":
                 frame = _read_parquet(src.path)
             else:
                 frame = _read_sheet(src.path, src.sheet)
         except Exception as e:  # any reader failure is reported against the file, not raised
-            reason = str(e) if isinstance(e, (ValueError, UnicodeError)) else f"{type(e).__name__}: {e}"
+            reason = (str(e) if isinstance(e, (ValueError, UnicodeError, LimitError))
+                      else f"{type(e).__name__}: {_first_sentence(e)}")
             raw.unreadable[src.label] = reason
             continue
         raw.tables[table] = RawTable(table, src.label, src.path, frame)
         if src.path not in hashed:
             raw.sha256[src.path.name] = file_sha256(src.path)
             hashed.add(src.path)
-
-    extract = [p for p in files if p.name.lower() in (EXTRACT_FILE, "extract.yml")]
-    if not extract:
-        raw.missing[EXTRACT_FILE] = "no extract.yaml with 'extracted_on' and 'source'"
-    elif len(extract) > 1:
-        raw.duplicates[EXTRACT_FILE] = tuple(p.name for p in extract)
-    else:
-        try:
-            object.__setattr__(raw, "extract", _read_extract(extract[0]))
-            raw.sha256[extract[0].name] = file_sha256(extract[0])
-        except Exception as e:  # YAML syntax errors, bad encoding
-            raw.unreadable[extract[0].name] = f"{type(e).__name__}: {e}"
+    if raw.extract is not None:
+        raw.sha256[extract[0].name] = file_sha256(extract[0])
     return raw
 
 

@@ -35,6 +35,9 @@ Examples
 >>> f = ips_funnel(_toy_ips_dataset(), by=None)
 >>> f[["offered", "declined", "taken_in_charge", "employed_during_ips", "contracts_signed"]].iloc[0].tolist()
 [3, 1, 2, 1, 2]
+
+Presentation (tables, sentences, figures, records) is in :mod:`ixl_eval.report.ips`; this module
+returns numbers only (no language, no disclosure threshold, no labels).
 """
 
 from __future__ import annotations
@@ -51,29 +54,21 @@ from .cohorts import SUBGROUPS, time_to_placement
 __all__ = [
     "COVARIATES",
     "OUTCOMES",
+    "EXCLUSION_REASONS",
+    "FUNNEL_COUNTS",
     "first_ips",
     "ips_funnel",
+    "funnel_total",
     "ips_frame",
-    "exclusion_table",
     "IpsEffect",
     "estimate_effect",
-    "describe_effect",
-    "describe_evalue",
-    "estimates_table",
-    "balance_display",
-    "plot_cumulative",
     "IpsAnalysis",
     "analyse",
-    "summary_sentences",
-    "record_results",
-    "effect_paragraph",
     "ESTIMANDS",
     "ConditionalEffect",
     "conditional_effect",
-    "estimand_text",
-    "agreement_text",
-    "conditional_text",
 ]
+
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -84,55 +79,33 @@ COVARIATES: dict[str, dict[str, str]] = {
     "months_since_enrolment": {"it": "Mesi dall'iscrizione", "en": "Months since enrolment"},
 }
 
-# Outcome keys (the headline is one of them, fixed in the parameters).
-OUTCOMES: dict[str, dict[str, str]] = {
-    "placed_6m": {"it": "Inserimento entro 6 mesi", "en": "Placed within 6 months"},
-    "placed_12m": {"it": "Inserimento entro 12 mesi", "en": "Placed within 12 months"},
-    "hazard_ratio": {"it": "Rapidità dell'inserimento (hazard ratio)", "en": "Speed of placement (hazard ratio)"},
-    "permanent_12m": {"it": "Contratto a tempo indeterminato entro 12 mesi",
-                      "en": "Permanent contract within 12 months"},
-    "contracts_rate": {"it": "Contratti per anno di osservazione (rapporto)",
-                       "en": "Contracts per year of follow-up (ratio)"},
-}
+# Outcome keys (the headline is one of them, fixed in the parameters); reader-facing names are
+# in :mod:`ixl_eval.report.vocab` (levels of "ips_outcome").
+OUTCOMES: tuple[str, ...] = ("placed_6m", "placed_12m", "hazard_ratio", "permanent_12m", "contracts_rate")
 _HORIZON = {"placed_6m": 182.625, "placed_12m": 365.25, "permanent_12m": 365.25}
 
-# What each contrast estimates (plain fields on the results, words in the texts). The offer contrast
-# is an intention-to-treat effect: everyone offered, a third of whom decline, and nobody benefits
-# before their start; the start contrast is the effect of starting IPS among those who started.
-ESTIMANDS: dict[str, dict[str, str]] = {
-    "offer": {"estimand": "ITT",
-              "it": "l'effetto di ricevere la proposta di IPS (tra chi l'ha ricevuta, anche chi ha rifiutato: "
-                    "«intenzione di trattare»)",
-              "en": "the effect of being offered IPS (among those offered, including those who declined: "
-                    "intention to treat)"},
-    "start": {"estimand": "ATT",
-              "it": "l'effetto di iniziare IPS, tra chi lo ha iniziato (effetto medio sui trattati)",
-              "en": "the effect of starting IPS, among those who started (average effect on the treated)"},
-}
+# What each contrast estimates (a plain field on the results; the words are in
+# :mod:`ixl_eval.report.vocab`, levels of "ips_estimand"). The offer contrast is an intention-to-treat
+# effect: everyone offered, a third of whom decline, and nobody benefits before their start; the
+# start contrast is the effect of starting IPS among those who started.
+ESTIMANDS: dict[str, str] = {"offer": "ITT", "start": "ATT"}
 # The scale of each outcome's contrast: differences in cumulative incidence are collapsible (the
 # average of individual differences), the hazard ratio of a weighted Cox model is a marginal one
 # (smaller than the conditional ratio of a model with covariates when people differ in their chances).
-_ESTIMAND_WORDS = {"ITT": ("effetto della proposta (ITT)", "effect of the offer (ITT)"),
-                   "ATT": ("effetto dell'avvio, tra chi ha iniziato (ATT)", "effect of starting, among starters (ATT)")}
-_SCALE_WORDS = {"risk_difference": ("differenza di incidenza cumulata", "difference in cumulative incidence"),
-                "risk_ratio": ("rapporto di incidenza cumulata", "ratio of cumulative incidence"),
-                "marginal_hazard_ratio": ("hazard ratio marginale", "marginal hazard ratio"),
-                "marginal_rate_ratio": ("rapporto dei tassi marginale", "marginal rate ratio")}
 _REFERENCE = {"gender": "M", "age_band": "<30", "citizenship_group": "IT", "education": "upper_secondary_diploma"}
 _SCALE = {"placed_6m": "risk_difference", "placed_12m": "risk_difference", "permanent_12m": "risk_difference",
           "hazard_ratio": "marginal_hazard_ratio", "contracts_rate": "marginal_rate_ratio"}
 
-_EXCLUSIONS = {
-    "ips_before_enrolment": ("IPS proposto o avviato prima dell'iscrizione", "IPS offered or started before enrolment"),
-    "declined_offer": ("Hanno rifiutato la proposta (solo confronto sulla presa in carico)",
-                       "Declined the offer (start contrast only)"),
-    "accepted_not_started": ("Proposta accettata ma IPS non ancora avviato", "Offer accepted but IPS not started yet"),
-    "withdrawn_before_time_zero": ("Usciti dal programma prima della data indice", "Left the programme before the index date"),
-    "placed_before_time_zero": ("Già inseriti prima della data indice", "Already placed before the index date"),
-    "time_zero_after_cutoff": ("Data indice dopo la data di analisi", "Index date after the cut-off"),
-    "index_before_ips_available": ("Data indice prima che IPS fosse disponibile (prima proposta nei dati)",
-                                   "Index date before IPS was available (first offer in the data)"),
-}
+
+# Reasons a candidate is left out of a contrast, counted in ``frame.attrs["excluded"]`` (names in
+# :mod:`ixl_eval.report.vocab`, levels of "ips_exclusion"); the time-to-placement frame may add others.
+EXCLUSION_REASONS: tuple[str, ...] = (
+    "ips_before_enrolment", "declined_offer", "accepted_not_started", "withdrawn_before_time_zero",
+    "placed_before_time_zero", "time_zero_after_cutoff", "index_before_ips_available",
+)
+# The count columns of the funnel, in order (offered = declined + accepted_not_started + taken_in_charge).
+FUNNEL_COUNTS: tuple[str, ...] = ("offered", "declined", "accepted_not_started", "taken_in_charge",
+                                  "employed_during_ips", "contracts_signed")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,53 +159,80 @@ def _during_ips(ds, first: pd.DataFrame, cut: pd.Timestamp) -> pd.DataFrame:
     return pl.loc[(pl["contract_on"] >= pl["started_on"]) & (pl["contract_on"] <= end)]
 
 
-def ips_funnel(ds, cutoff=None, *, by: str | None = "year", lang: str = "it") -> pd.DataFrame:
+def ips_funnel(ds, cutoff=None, *, by: str | None = "year") -> pd.DataFrame:
     """The IPS funnel: offered, declined, taken in charge, employed during IPS, contracts signed.
 
     Parameters
     ----------
     by : {"year", None}
-        One row per calendar year of the offer plus a total row, or the total only.
+        One row per calendar year of the offer, or one row for all offers (``year`` missing).
+        The total over years is :func:`funnel_total`; a report adds it as a row of its own.
 
     Returns
     -------
     DataFrame
-        ``period``, ``offered``, ``declined``, ``taken_in_charge`` (started), ``employed_during_ips``
-        (people with a contract starting between their IPS start and end, or the cut-off),
-        ``share_employed`` (of those taken in charge), ``contracts_signed`` (contracts starting
-        during IPS) and ``contracts_per_employed``. Offers accepted but not (yet) started are
-        neither declined nor taken in charge (``accepted_not_started``).
+        ``year`` (of the offer, Int64), ``offered``, ``declined``, ``accepted_not_started``,
+        ``taken_in_charge`` (started), ``employed_during_ips`` (people with a contract starting
+        between their IPS start and end, or the cut-off), ``share_employed`` (of those taken in
+        charge), ``contracts_signed`` (contracts starting during IPS) and
+        ``contracts_per_employed``. Every person offered is in exactly one of declined, accepted
+        but not (yet) started, and taken in charge: ``offered = declined + accepted_not_started +
+        taken_in_charge`` in every row.
     """
+    if by not in ("year", None):
+        raise ValueError("by must be 'year' or None")
     cut = _cut(ds, cutoff)
     first = first_ips(ds, cut)
     during = _during_ips(ds, first, cut)
     emp = during.groupby("participant_id").size()
     f = first.assign(
-        period=first["offered_on"].dt.year.astype("int64"),
+        year=first["offered_on"].dt.year.astype("int64"),
         declined=first["decision"] == "declined",
         started=first["started_on"].notna(),
         n_contracts=emp.reindex(first.index, fill_value=0),
     )
     f["accepted_not_started"] = ~f["declined"] & ~f["started"]
     f["employed"] = f["n_contracts"] > 0
+    rows = [_funnel_row(g, y) for y, g in f.groupby("year")] if by == "year" else [_funnel_row(f, None)]
+    out = pd.DataFrame(rows, columns=["year", *_FUNNEL_COLUMNS])
+    out["year"] = out["year"].astype("Int64")
+    return out
 
-    def row(g: pd.DataFrame, label) -> dict:
-        taken, employed, contracts = int(g["started"].sum()), int(g["employed"].sum()), int(g["n_contracts"].sum())
-        return {
-            "period": label,
-            "offered": len(g),
-            "declined": int(g["declined"].sum()),
-            "accepted_not_started": int(g["accepted_not_started"].sum()),
-            "taken_in_charge": taken,
-            "employed_during_ips": employed,
-            "share_employed": employed / taken if taken else math.nan,
-            "contracts_signed": contracts,
-            "contracts_per_employed": contracts / employed if employed else math.nan,
-        }
 
-    rows = [] if by is None else [row(g, str(y)) for y, g in f.groupby("period")]
-    rows.append(row(f, "Totale" if lang == "it" else "Total"))
-    return pd.DataFrame(rows)
+_FUNNEL_COLUMNS = ("offered", "declined", "accepted_not_started", "taken_in_charge", "employed_during_ips",
+                   "share_employed", "contracts_signed", "contracts_per_employed")
+
+
+def _funnel_counts(year, offered, declined, accepted_not_started, taken, employed, contracts) -> dict:
+    return {
+        "year": year,
+        "offered": int(offered),
+        "declined": int(declined),
+        "accepted_not_started": int(accepted_not_started),
+        "taken_in_charge": int(taken),
+        "employed_during_ips": int(employed),
+        "share_employed": float(employed / taken) if taken else math.nan,
+        "contracts_signed": int(contracts),
+        "contracts_per_employed": float(contracts / employed) if employed else math.nan,
+    }
+
+
+def _funnel_row(g: pd.DataFrame, year) -> dict:
+    return _funnel_counts(year, len(g), g["declined"].sum(), g["accepted_not_started"].sum(), g["started"].sum(),
+                          g["employed"].sum(), g["n_contracts"].sum())
+
+
+def funnel_total(funnel: pd.DataFrame) -> pd.Series:
+    """The funnel over all years of offer: counts summed, shares and rates recomputed.
+
+    Examples
+    --------
+    >>> funnel_total(ips_funnel(_toy_ips_dataset()))[["offered", "taken_in_charge", "share_employed"]].tolist()
+    [3, 2, 0.5]
+    """
+    s = funnel[list(FUNNEL_COUNTS)].sum()
+    return pd.Series(_funnel_counts(None, s["offered"], s["declined"], s["accepted_not_started"],
+                                    s["taken_in_charge"], s["employed_during_ips"], s["contracts_signed"]), dtype=object)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,8 +273,8 @@ def ips_frame(ds, *, contrast: str = "offer", cutoff=None, seed: int = 20240430,
         part = part.loc[part["enrolled_on"] <= pd.Timestamp(enrol_to)]
     first = first_ips(ds, cut)
     first = first.loc[first.index.isin(part.index)]
-    ex_t: dict[str, int] = dict.fromkeys(_EXCLUSIONS, 0)
-    ex_c: dict[str, int] = dict.fromkeys(_EXCLUSIONS, 0)
+    ex_t: dict[str, int] = dict.fromkeys(EXCLUSION_REASONS, 0)
+    ex_c: dict[str, int] = dict.fromkeys(EXCLUSION_REASONS, 0)
 
     date_col = "offered_on" if contrast == "offer" else "started_on"
     if contrast == "start":
@@ -346,30 +346,6 @@ def ips_frame(ds, *, contrast: str = "offer", cutoff=None, seed: int = 20240430,
         "repeat_offers": first.attrs.get("repeat_offers", 0),
     }
     return frame
-
-
-def exclusion_table(frame: pd.DataFrame, lang: str = "it") -> pd.DataFrame:
-    """Who entered each group and who was left out, by reason: columns ``gruppo``/``group``,
-    ``voce``/``item``, ``n`` (one count column, so suppression works down the groups).
-
-    Examples
-    --------
-    >>> f = ips_frame(_toy_ips_dataset(), contrast="start", seed=1)
-    >>> exclusion_table(f, "en").values.tolist()[:3]
-    [['IPS', 'People to start from', 3], ['IPS', 'Declined the offer (start contrast only)', 1], ['IPS', 'People analysed', 2]]
-    """
-    i = 0 if lang == "it" else 1
-    ex = frame.attrs["excluded"]
-    cand = frame.attrs["n_candidates"]
-    rows = []
-    for g, glabel in (("treated", "IPS"), ("comparison", ("Confronto", "Comparison")[i])):
-        rows.append((glabel, ("Persone di partenza", "People to start from")[i], cand[g]))
-        for reason, n in ex[g].items():
-            if n:
-                rows.append((glabel, _EXCLUSIONS.get(reason, (reason.replace("_", " "),) * 2)[i], n))
-        n_in = int((frame["treated"] == (1 if g == "treated" else 0)).sum())
-        rows.append((glabel, ("Persone analizzate", "People analysed")[i], n_in))
-    return pd.DataFrame(rows, columns=["gruppo", "voce", "n"] if i == 0 else ["group", "item", "n"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -584,7 +560,7 @@ def estimate_effect(frame: pd.DataFrame, covariates, *, headline: str = "placed_
                      "n_control": rrate.n_control, "risk_treated": math.nan, "risk_control": math.nan})
     est = pd.DataFrame(rows)
     est["contrast"] = contrast
-    est["estimand"] = np.where(est["method"] == "naive", "crude", ESTIMANDS.get(contrast, {}).get("estimand", ""))
+    est["estimand"] = np.where(est["method"] == "naive", "crude", ESTIMANDS.get(contrast, ""))
     est["scale"] = [("risk_ratio" if _base(o)[1] else _SCALE[_base(o)[0]]) for o in est["outcome"]]
 
     verdict = {}
@@ -619,121 +595,8 @@ def estimate_effect(frame: pd.DataFrame, covariates, *, headline: str = "placed_
     return IpsEffect(contrast, covariates, ps, iptw, match, bal_w, bal_m, est, verdict,
                      headline, min_per_arm, balance_threshold, ev,
                      {"iptw": iptw.weights_, "matching": match.weights_},
-                     estimand=ESTIMANDS.get(contrast, {}).get("estimand", ""), pooled=pooled, year_as=year_as,
+                     estimand=ESTIMANDS.get(contrast, ""), pooled=pooled, year_as=year_as,
                      min_level=min_level)
-
-
-# ---------------------------------------------------------------------------------------------
-# words and pictures
-# ---------------------------------------------------------------------------------------------
-_REASONS = {
-    "too_few": ("in uno dei due gruppi ci sono meno di {m} persone", "one of the two groups has fewer than {m} people"),
-    "not_balanced": ("i due gruppi restano diversi in almeno una caratteristica (differenza standardizzata oltre {b})",
-                     "the two groups still differ in at least one characteristic (standardised difference above {b})"),
-    "not_estimable": ("il periodo di osservazione non basta per stimarlo", "follow-up is too short to estimate it"),
-    "unadjusted": ("è un confronto grezzo, senza tener conto delle differenze tra i gruppi",
-                   "it is a raw comparison that ignores differences between the groups"),
-}
-
-
-def reasons_text(effect: IpsEffect, method: str = "iptw", lang: str = "it") -> str:
-    """Why a result is inconclusive, in plain words ("" when it is conclusive)."""
-    i = 0 if lang == "it" else 1
-    reasons = effect.verdict[method][1]
-    parts = [_REASONS[r][i].format(m=effect.min_per_arm, b=str(effect.balance_threshold).replace(".", "," if i == 0 else "."))
-             for r in reasons]
-    return "; ".join(parts)
-
-
-def describe_effect(effect: IpsEffect, lang: str = "it", k: int = 10) -> list[str]:
-    """Plain-language sentences on the headline result of the main (IPTW) estimate.
-
-    The first sentence is the "Su 100 persone simili ..." summary, or says in plain words that
-    the result is inconclusive and why. Counts go through :func:`ixl_eval.disclosure.format_count`.
-    """
-    from .disclosure import format_count
-    from .present import fmt_num, per100
-
-    it = lang == "it"
-    h = effect.headline
-    who = ("a cui è stato proposto IPS" if effect.contrast == "offer" else "prese in carico da IPS") if it else \
-        ("offered IPS" if effect.contrast == "offer" else "taken in charge by IPS")
-    if not effect.conclusive("iptw"):
-        why = reasons_text(effect, "iptw", lang)
-        return [("Il confronto tra le persone " + who + " e persone simili che non lo hanno ricevuto non è conclusivo: "
-                 + why + ". Non va letto come prova che IPS funzioni o non funzioni.") if it else
-                ("The comparison between people " + who + " and similar people who did not receive it is inconclusive: "
-                 + why + ". It is not evidence that IPS works or does not work.")]
-    out = []
-    if h in ("placed_6m", "placed_12m", "permanent_12m"):
-        r = effect.get(h)
-        months = "6" if h == "placed_6m" else "12"
-        what = ("trovano lavoro" if h != "permanent_12m" else "ottengono un contratto a tempo indeterminato") if it else \
-            ("find work" if h != "permanent_12m" else "get a permanent contract")
-        lo, hi = _r(100 * r["ci_low"]), _r(100 * r["ci_high"])
-        diff = _r(100 * r["estimate"])
-        if it:
-            s = (f"Su 100 persone {who}, {per100(r['risk_treated'], lang).split()[0]} {what} entro {months} mesi; "
-                 f"su 100 persone simili seguite dal servizio abituale, {per100(r['risk_control'], lang).split()[0]}. ")
-            s += (f"La differenza è di {fmt_num(diff, lang)} su 100 (plausibilmente tra {fmt_num(lo, lang)} e "
-                  f"{fmt_num(hi, lang)} su 100)")
-            s += "." if (r["ci_low"] > 0 or r["ci_high"] < 0) else ", quindi i dati sono compatibili anche con nessun effetto."
-        else:
-            s = (f"Of 100 people {who}, {per100(r['risk_treated'], lang).split()[0]} {what} within {months} months; "
-                 f"of 100 similar people on the usual service, {per100(r['risk_control'], lang).split()[0]}. ")
-            s += (f"The difference is {fmt_num(diff, lang)} in 100 (plausibly between {fmt_num(lo, lang)} and "
-                  f"{fmt_num(hi, lang)} in 100)")
-            s += "." if (r["ci_low"] > 0 or r["ci_high"] < 0) else ", so the data are also compatible with no effect."
-        out.append(s)
-    else:
-        r = effect.get(h)
-        what = (("la probabilità di trovare lavoro in ogni momento" if h == "hazard_ratio" else
-                 "il numero di contratti per anno") if it else
-                ("the chance of finding work at any moment" if h == "hazard_ratio" else "the number of contracts per year"))
-        if it:
-            s = (f"Rispetto a persone simili, per le persone {who} {what} è {fmt_num(r['estimate'], lang, 2)} volte "
-                 f"quella del servizio abituale (plausibilmente tra {fmt_num(r['ci_low'], lang, 2)} e "
-                 f"{fmt_num(r['ci_high'], lang, 2)}).")
-        else:
-            s = (f"Compared with similar people, for people {who} {what} is {fmt_num(r['estimate'], lang, 2)} times "
-                 f"that of the usual service (plausibly between {fmt_num(r['ci_low'], lang, 2)} and "
-                 f"{fmt_num(r['ci_high'], lang, 2)}).")
-        out.append(s)
-    n1, n0 = int(effect.get(h)["n_treated"]), int(effect.get(h)["n_control"])
-    out.append(
-        f"Il confronto riguarda {format_count(n1, k, lang)} persone IPS e {format_count(n0, k, lang)} persone di "
-        "confronto, rese simili per le caratteristiche note (ponderazione sul punteggio di propensione)." if it else
-        f"The comparison covers {format_count(n1, k, lang)} IPS people and {format_count(n0, k, lang)} comparison "
-        "people, made alike on the known characteristics (propensity-score weighting).")
-    if effect.evalue is not None:
-        out.append(describe_evalue(effect.evalue, lang))
-    return out
-
-
-def describe_evalue(ev: causal.EValue, lang: str = "it") -> str:
-    """The E-value in one plain sentence."""
-    from .present import fmt_num
-
-    if lang == "it":
-        s = (f"Per spiegare del tutto questo risultato con qualcosa che non abbiamo misurato (ad esempio la motivazione), "
-             f"quel fattore dovrebbe rendere sia la presa in carico IPS sia il trovare lavoro circa "
-             f"{fmt_num(ev.point, lang, 1)} volte più probabili")
-        if ev.ci is not None:
-            s += (f"; per rendere il risultato compatibile con nessun effetto basterebbe un fattore di "
-                  f"{fmt_num(ev.ci, lang, 1)}" if ev.ci > 1 else
-                  "; già ora i dati sono compatibili con nessun effetto")
-        return s + "."
-    s = (f"To explain this result away entirely, something we did not measure (motivation, for example) would have "
-         f"to make both IPS and finding work about {fmt_num(ev.point, lang, 1)} times more likely")
-    if ev.ci is not None:
-        s += (f"; a factor of {fmt_num(ev.ci, lang, 1)} would be enough to make the result compatible with no effect"
-              if ev.ci > 1 else "; the data are already compatible with no effect")
-    return s + "."
-
-
-def _r(x: float, decimals: int = 0) -> float:
-    """Round for display so that -0.3 shows as 0, not -0."""
-    return round(float(x), decimals) + 0.0
 
 
 def _base(outcome: str) -> tuple[str, bool]:
@@ -741,125 +604,6 @@ def _base(outcome: str) -> tuple[str, bool]:
     if outcome.endswith("_ratio") and outcome.removesuffix("_ratio") in _HORIZON:
         return outcome.removesuffix("_ratio"), True
     return outcome, False
-
-
-def estimates_table(effect: IpsEffect, lang: str = "it") -> pd.DataFrame:
-    """The estimates side by side (naive, IPTW, matching), formatted for a reader.
-
-    Shares are in points per 100; ratios as multiples. A method whose verdict is inconclusive is
-    marked in the ``nota``/``note`` column. Counts stay integers for the disclosure control.
-    """
-    from .present import fmt_num
-
-    it = lang == "it"
-    method_label = {"naive": ("Confronto grezzo", "Raw comparison"), "iptw": ("Ponderazione (IPTW)", "Weighting (IPTW)"),
-                    "matching": ("Abbinamento", "Matching")}
-    rows = []
-    for _, r in effect.estimates.iterrows():
-        base, is_ratio = _base(r["outcome"])
-        if base in _HORIZON and is_ratio:
-            continue  # risk ratios are in results.json; the table shows differences in points per 100
-        lab = OUTCOMES[base]["it" if it else "en"]
-        if base in _HORIZON:
-            val = (f"{fmt_num(_r(100 * r['estimate']), lang)} ({fmt_num(_r(100 * r['ci_low']), lang)}; "
-                   f"{fmt_num(_r(100 * r['ci_high']), lang)})")
-            lab += " — differenza su 100" if it else " — difference in 100"
-        else:
-            val = f"{fmt_num(r['estimate'], lang, 2)} ({fmt_num(r['ci_low'], lang, 2)}; {fmt_num(r['ci_high'], lang, 2)})"
-        ok, _ = effect.verdict[r["method"]]
-        note = "" if ok else ("non conclusivo" if it else "inconclusive")
-        scale = _SCALE_WORDS.get(r["scale"], ("", ""))[0 if it else 1]
-        what = scale if r["method"] != "naive" else ("confronto grezzo" if it else "raw comparison")
-        rows.append({("esito" if it else "outcome"): lab, ("metodo" if it else "method"): method_label[r["method"]][0 if it else 1],
-                     ("che cosa stima" if it else "what it estimates"):
-                         f"{_ESTIMAND_WORDS.get(r['estimand'], ('', ''))[0 if it else 1]}; {what}" if r["method"] != "naive" else what,
-                     ("stima (IC 95%)" if it else "estimate (95% CI)"): val,
-                     ("persone IPS" if it else "IPS people"): int(r["n_treated"]),
-                     ("persone di confronto" if it else "comparison people"): int(r["n_control"]),
-                     ("nota" if it else "note"): note})
-    return pd.DataFrame(rows)
-
-
-def balance_display(effect: IpsEffect, lang: str = "it") -> pd.DataFrame:
-    """Balance table for readers: SMD before, after weighting, after matching; variance ratios."""
-    from .present import fmt_num
-
-    it = lang == "it"
-    bw, bm = effect.balance_iptw, effect.balance_match
-    rows = []
-    for term in bw.index:
-        rows.append({
-            ("caratteristica" if it else "characteristic"): term_label(term, lang),
-            ("diff. std. prima" if it else "std. diff. before"): fmt_num(bw.loc[term, "smd_before"], lang, 2),
-            ("dopo ponderazione" if it else "after weighting"): fmt_num(bw.loc[term, "smd_after"], lang, 2),
-            ("dopo abbinamento" if it else "after matching"): fmt_num(bm.loc[term, "smd_after"], lang, 2),
-            ("rapporto varianze (pond.)" if it else "variance ratio (weighted)"):
-                "" if bw.loc[term, "binary"] else fmt_num(bw.loc[term, "var_ratio_after"], lang, 2),
-        })
-    return pd.DataFrame(rows)
-
-
-def term_label(term: str, lang: str = "it") -> str:
-    """Reader-facing name of a covariate term (``gender=F`` -> ``Genere: Donne``)."""
-    from .cohorts import level_label
-
-    i = "it" if lang == "it" else "en"
-    if "=" in term:
-        col, lev = term.split("=", 1)
-        return f"{COVARIATES.get(col, {i: col})[i]}: {level_label(col, lev, lang)}"
-    return COVARIATES.get(term, {i: term})[i]
-
-
-def plot_cumulative(frame: pd.DataFrame, weights=None, *, lang: str = "it", k: int = 10, horizon_days: float = 730.5,
-                    title: str | None = None):
-    """Cumulative share placed since the index date, IPS vs comparison (weighted Aalen–Johansen),
-    with the number of people still followed under the plot (suppressed below ``k``).
-    """
-    import matplotlib.pyplot as plt
-
-    from .disclosure import format_count
-    from .present import PALETTE
-    from .survival import AalenJohansen
-
-    it = lang == "it"
-    w = np.ones(len(frame)) if weights is None else np.asarray(weights, dtype=float)
-    t = frame["treated"].to_numpy()
-    fig, (ax, axt) = plt.subplots(2, 1, figsize=(9.0, 6.0), gridspec_kw={"height_ratios": [5, 1]}, sharex=True)
-    ticks = np.arange(0, horizon_days + 1, 182.625)
-    labels = (("IPS", "Confronto") if it else ("IPS", "Comparison"))
-    for j, (grp, colour, lab) in enumerate(((1, PALETTE[0], labels[0]), (0, PALETTE[1], labels[1]))):
-        m = (t == grp) & (w > 0)
-        aj = AalenJohansen().fit(frame["time"].to_numpy()[m], frame["event"].to_numpy()[m],
-                                 weights=None if np.all(w[m] == 1) else w[m])
-        tab = aj.table_
-        keep = tab["time"] <= horizon_days
-        x = np.r_[0, tab["time"][keep]]
-        y = np.r_[0, tab["cif_1"][keep]] * 100
-        lo = np.r_[0, tab["lower_1"][keep]] * 100
-        hi = np.r_[0, tab["upper_1"][keep]] * 100
-        ax.step(x, y, where="post", color=colour, label=lab, linewidth=2)
-        ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.15, linewidth=0)
-        tt = frame["time"].to_numpy()[m]
-        for tk in ticks:
-            axt.text(tk, 1 - j, format_count(int((tt >= tk).sum()), k, lang), ha="center", va="center", fontsize=9,
-                     color=colour)
-    ax.set_ylabel("Persone con un lavoro (su 100)" if it else "People placed (per 100)")
-    ax.set_ylim(0, min(100, max(10, 10 * math.ceil(ax.get_ylim()[1] / 10))))
-    ax.set_title(title or ("Quante persone trovano lavoro dopo la data indice" if it else
-                           "How many people find work after the index date"))
-    ax.legend(loc="upper left")
-    axt.set_ylim(-0.5, 1.5)
-    axt.set_yticks([1, 0], labels)
-    axt.set_xticks(ticks, [f"{int(round(tk / DAYS_PER_MONTH))}" for tk in ticks])
-    axt.set_xlabel("Mesi dalla data indice (proposta o avvio IPS; per il confronto la stessa distanza dall'iscrizione)"
-                   if it else "Months since the index date (IPS offer or start; for comparators the same time since enrolment)")
-    axt.grid(False)
-    for s in ("top", "right", "left", "bottom"):
-        axt.spines[s].set_visible(False)
-    axt.tick_params(axis="y", length=0)
-    axt.set_title("Persone ancora osservate" if it else "People still followed", fontsize=9, loc="left")
-    fig.tight_layout()
-    return fig
 
 
 def _toy_ips_dataset():
@@ -903,7 +647,8 @@ def _toy_ips_dataset():
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class IpsAnalysis:
-    """The funnel and both contrasts (offer = intention to treat, start = taken in charge)."""
+    """The funnel (one row per year of offer), both contrasts (offer = intention to treat, start =
+    taken in charge) and the conditional whole-cohort model. Numbers only: see :mod:`ixl_eval.report.ips`."""
 
     funnel: pd.DataFrame
     frames: dict
@@ -911,19 +656,24 @@ class IpsAnalysis:
     params: dict
     conditional: "ConditionalEffect | None" = None
 
+    @property
+    def total(self) -> pd.Series:
+        """The funnel over all years (:func:`funnel_total`)."""
+        return funnel_total(self.funnel)
+
     def __repr__(self) -> str:
-        return (f"<IpsAnalysis offered={int(self.funnel['offered'].iloc[-1])} "
+        return (f"<IpsAnalysis offered={int(self.total['offered'])} "
                 + " ".join(f"{c}={e!r}" for c, e in self.effects.items()) + ">")
 
 
 def analyse(ds, *, cutoff=None, covariates=("gender", "age_band", "citizenship_group", "education",
                                             "enrolment_year", "months_since_enrolment"),
             headline: str = "placed_12m", trim: float = 0.0, caliper: float = 0.2, min_per_arm: int = 30,
-            balance_threshold: float = 0.1, seed: int = 20240430, lang: str = "it", year_as: str = "categories",
+            balance_threshold: float = 0.1, seed: int = 20240430, year_as: str = "categories",
             conditional: bool = True) -> IpsAnalysis:
     """Funnel, analysis frames and effect estimates for both contrasts, with the given parameters,
     and (``conditional``) the whole-cohort Cox model with IPS as a time-varying covariate."""
-    funnel = ips_funnel(ds, cutoff, lang=lang)
+    funnel = ips_funnel(ds, cutoff)
     frames, effects = {}, {}
     for contrast in ("offer", "start"):
         frames[contrast] = ips_frame(ds, contrast=contrast, cutoff=cutoff, seed=seed)
@@ -936,233 +686,8 @@ def analyse(ds, *, cutoff=None, covariates=("gender", "age_band", "citizenship_g
     return IpsAnalysis(funnel, frames, effects, params, cond)
 
 
-def summary_sentences(analysis: IpsAnalysis, lang: str = "it", k: int = 10) -> list[str]:
-    """The "In breve" sentences: headline of the offer contrast first, then the start, then the funnel."""
-    from .disclosure import format_count
-    from .present import fmt_pct
-
-    it = lang == "it"
-    offer = describe_effect(analysis.effects["offer"], lang, k)[0]
-    out = [("Effetto della proposta di IPS (intenzione di trattare, anche chi ha rifiutato): " if it else
-            "Effect of being offered IPS (intention to treat, including those who declined): ") + offer[0].lower() + offer[1:]]
-    start = describe_effect(analysis.effects["start"], lang, k)[0]
-    out.append(("Effetto di iniziare IPS, tra chi è stato effettivamente preso in carico: " if it else
-                "Effect of starting IPS, among people actually taken in charge: ") + start[0].lower() + start[1:])
-    tot = analysis.funnel.iloc[-1]
-    taken = int(tot["taken_in_charge"])
-    share = fmt_pct(tot["share_employed"], lang) if taken >= k and int(tot["employed_during_ips"]) >= k else f"<{k}"
-    out.append(
-        f"Dall'avvio, IPS è stato proposto a {format_count(tot['offered'], k, lang)} persone; "
-        f"{format_count(taken, k, lang)} sono state prese in carico e il {share} di loro ha trovato lavoro "
-        "durante il percorso." if it else
-        f"Since it began, IPS was offered to {format_count(tot['offered'], k, lang)} people; "
-        f"{format_count(taken, k, lang)} were taken in charge and {share} of them found work during IPS.")
-    out.append("Le stime vengono da dati osservazionali: tengono conto delle differenze note tra i gruppi, non di "
-               "quelle non misurate (vedi «Come leggere questi risultati»)." if it else
-               "The estimates come from observational data: they allow for known differences between the groups, "
-               "not for unmeasured ones (see “How to read these results”).")
-    return out
-
-
-def funnel_display(funnel: pd.DataFrame, lang: str = "it") -> pd.DataFrame:
-    """The funnel with reader-facing column names; shares formatted, counts left as integers."""
-    from .present import fmt_num, fmt_pct
-
-    it = lang == "it"
-    names = {
-        "period": ("Anno della proposta", "Year offered"),
-        "offered": ("Proposte", "Offered"),
-        "declined": ("Rifiutate", "Declined"),
-        "accepted_not_started": ("Accettate, non avviate", "Accepted, not started"),
-        "taken_in_charge": ("Prese in carico", "Taken in charge"),
-        "employed_during_ips": ("Con un lavoro durante IPS", "Employed during IPS"),
-        "share_employed": ("Quota con un lavoro", "Share employed"),
-        "contracts_signed": ("Contratti firmati", "Contracts signed"),
-        "contracts_per_employed": ("Contratti per persona occupata", "Contracts per employed person"),
-    }
-    f = funnel.copy()
-    f["share_employed"] = [fmt_pct(v, lang) for v in f["share_employed"]]
-    f["contracts_per_employed"] = [fmt_num(v, lang, 1) for v in f["contracts_per_employed"]]
-    if not f["accepted_not_started"].any():
-        f = f.drop(columns="accepted_not_started")
-    return f.rename(columns={c: names[c][0 if it else 1] for c in f.columns})
-
-
-def funnel_count_cols(table: pd.DataFrame, lang: str = "it") -> tuple[list[str], dict]:
-    """Count columns and linked share columns of a :func:`funnel_display` table for ``Report.table``."""
-    it = lang == "it"
-    counts = (["Proposte", "Rifiutate", "Accettate, non avviate", "Prese in carico", "Con un lavoro durante IPS",
-               "Contratti firmati"] if it else
-              ["Offered", "Declined", "Accepted, not started", "Taken in charge", "Employed during IPS",
-               "Contracts signed"])
-    linked = ({"Quota con un lavoro": "Con un lavoro durante IPS", "Contratti per persona occupata": "Con un lavoro durante IPS"}
-              if it else {"Share employed": "Employed during IPS", "Contracts per employed person": "Employed during IPS"})
-    return [c for c in counts if c in table.columns], linked
-
-
-def record_results(rep, analysis: IpsAnalysis) -> int:
-    """Write the key estimates to the report's result records; returns how many were written.
-
-    Keys: ``ips_offered`` ... (funnel totals), ``<outcome>__contrast=<c>__method=<m>`` for every
-    estimate (shares as differences in proportion, ratios as ratios; the label names the estimand:
-    ITT for the offer, ATT for the start, marginal for hazard and rate ratios), ``conclusive__...``
-    (1/0), ``evalue__contrast=<c>`` (with the E-value of the CI limit as ``ci_low``) and
-    ``hazard_ratio__contrast=start__method=conditional_cox`` (the conditional sensitivity model).
-    """
-    tot = analysis.funnel.iloc[-1]
-    n = 0
-    for key, col, unit, it, en in (
-        ("ips_offered", "offered", "people", "Persone a cui è stato proposto IPS", "People offered IPS"),
-        ("ips_declined", "declined", "people", "Proposte IPS rifiutate", "IPS offers declined"),
-        ("ips_taken_in_charge", "taken_in_charge", "people", "Persone prese in carico da IPS", "People taken in charge by IPS"),
-        ("ips_employed_during", "employed_during_ips", "people", "Persone con un lavoro durante IPS", "People employed during IPS"),
-        ("ips_contracts_signed", "contracts_signed", "contracts", "Contratti firmati durante IPS", "Contracts signed during IPS"),
-    ):
-        rep.record(key, int(tot[col]), unit=unit, label_it=it, label_en=en)
-        n += 1
-    rep.record("ips_share_employed", float(tot["share_employed"]), n=int(tot["taken_in_charge"]), unit="share",
-               label_it="Quota di persone prese in carico con un lavoro durante IPS",
-               label_en="Share of people taken in charge employed during IPS")
-    n += 1
-    for c, eff in analysis.effects.items():
-        for _, r in eff.estimates.iterrows():
-            base, _ = _base(r["outcome"])
-            ratio = r["measure"] != "difference"
-            unit = "ratio" if ratio else "share_difference"
-            lab_it = OUTCOMES[base]["it"] + (" (rapporto)" if ratio and base in _HORIZON else "")
-            lab_en = OUTCOMES[base]["en"] + (" (ratio)" if ratio and base in _HORIZON else "")
-            est_it = {"ITT": "effetto della proposta (ITT)", "ATT": "effetto dell'avvio tra chi ha iniziato (ATT)",
-                      "crude": "confronto grezzo"}.get(r["estimand"], c)
-            est_en = {"ITT": "effect of the offer (ITT)", "ATT": "effect of starting among starters (ATT)",
-                      "crude": "raw comparison"}.get(r["estimand"], c)
-            marg = (", marginale" if r["scale"].startswith("marginal") else "", ", marginal" if r["scale"].startswith("marginal") else "")
-            rep.record(f"{r['outcome']}__contrast={c}__method={r['method']}", float(r["estimate"]),
-                       ci=(float(r["ci_low"]), float(r["ci_high"])), n=int(r["n_treated"]), unit=unit,
-                       label_it=f"{lab_it} — {c}, {r['method']}: {est_it}{marg[0]}",
-                       label_en=f"{lab_en} — {c}, {r['method']}: {est_en}{marg[1]}")
-            n += 1
-        for m, (ok, _) in eff.verdict.items():
-            rep.record(f"conclusive__contrast={c}__method={m}", int(ok), unit="flag",
-                       label_it=f"Risultato conclusivo (1 sì, 0 no) — {c}, {m}",
-                       label_en=f"Conclusive result (1 yes, 0 no) — {c}, {m}")
-            n += 1
-        if eff.evalue is not None:
-            rep.record(f"evalue__contrast={c}", float(eff.evalue.point), ci=(eff.evalue.ci, None), unit="ratio",
-                       label_it=f"E-value della stima principale (ci_low: del limite dell'intervallo) — {c}",
-                       label_en=f"E-value of the main estimate (ci_low: of the interval limit) — {c}")
-            n += 1
-    cond = analysis.conditional
-    if cond is not None and cond.model is not None:
-        rep.record("hazard_ratio__contrast=start__method=conditional_cox", cond.hr, ci=(cond.ci_low, cond.ci_high),
-                   n=cond.n_ips, unit="ratio",
-                   label_it="Rapidità dell'inserimento dopo l'avvio di IPS — modello di Cox su tutti gli iscritti, IPS "
-                            "covariata nel tempo: effetto condizionato (analisi di sensibilità)",
-                   label_en="Speed of placement after the IPS start — Cox model on everyone enrolled, IPS time-varying: "
-                            "conditional effect (sensitivity analysis)")
-        n += 1
-    return n
-
-
-def design_text(analysis: IpsAnalysis, lang: str = "it") -> str:
-    """How the comparison is built, in a short plain paragraph (Markdown)."""
-    p = analysis.params
-    if lang == "it":
-        return (
-            "Per capire se IPS aiuta, confrontiamo le persone IPS con persone **simili** che non hanno ricevuto "
-            "IPS. Facciamo due confronti: dalla **proposta** di IPS (tutte le persone a cui è stato proposto, anche "
-            "chi ha rifiutato) e dalla **presa in carico**. Alle persone di confronto assegniamo una data di "
-            "partenza alla stessa distanza dall'iscrizione delle persone IPS, così nessuno dei due gruppi viene "
-            "favorito dai giorni già passati senza lavoro. Entrambi i gruppi devono essere ancora iscritti e non "
-            "ancora inseriti a quella data. Le differenze note (genere, età, cittadinanza, titolo di studio, anno "
-            "di iscrizione, preso anno per anno, tempo dall'iscrizione) sono bilanciate con un punteggio di propensione; l'esito "
-            f"principale, fissato prima di guardare i risultati, è «{OUTCOMES[p['headline']]['it']}»."
-        )
-    return (
-        "To see whether IPS helps, we compare IPS people with **similar** people who did not receive IPS. There are "
-        "two comparisons: from the IPS **offer** (everyone offered, including those who declined) and from being "
-        "**taken in charge**. Comparison people get a start date at the same time since enrolment as IPS people, so "
-        "neither group is favoured by days already spent without work. Both groups must still be enrolled and not "
-        "yet placed on that date. Known differences (gender, age, citizenship, education, enrolment year, taken "
-        "year by year, time since enrolment) are balanced with a propensity score; the headline outcome, fixed before looking at the "
-        f"results, is “{OUTCOMES[p['headline']]['en']}”."
-    )
-
-
-def caveats_text(analysis: IpsAnalysis, lang: str = "it") -> str:
-    """The "how to read these results" block: method, assumptions, when the result is inconclusive."""
-    p = analysis.params
-    b = str(p["balance_threshold"])
-    if lang == "it":
-        b = b.replace(".", ",")
-        return (
-            "Metodo. Le persone IPS sono confrontate con persone mai contattate per IPS, rese simili con un "
-            "punteggio di propensione (regressione logistica): ponderazione (stima principale) e abbinamento uno a "
-            "uno, accanto al confronto grezzo. Le quote di persone con un lavoro tengono conto di chi esce dal "
-            "programma; il rapporto di rischio (hazard ratio) misura quanto più in fretta si trova lavoro.\n\n"
-            "Ipotesi. Il metodo corregge solo per le differenze misurate. Se chi riceve IPS differisce per qualcosa "
-            "che i dati non registrano (motivazione, salute, rete di contatti), la stima può essere distorta: "
-            "l'E-value dice quanto forte dovrebbe essere un tale fattore per annullare il risultato. Il gruppo di "
-            "confronto esclude chi ha ricevuto IPS più tardi: se IPS va a chi fatica di più, il confronto tende a "
-            "sottostimare, non a gonfiare, l'effetto.\n\n"
-            f"Quando il risultato non è conclusivo. Se in un gruppo ci sono meno di {p['min_per_arm']} persone, o "
-            f"se dopo l'aggiustamento i gruppi differiscono ancora (differenza standardizzata di almeno {b} in una "
-            "caratteristica, anno di iscrizione per anno di iscrizione), il rapporto lo dice e non presenta il numero "
-            "come un risultato. I dettagli sono in docs/caveats/efficacia-ips.md."
-        ) + ("\n\n" + conditional_text(analysis, "it") if getattr(analysis, "conditional", None) is not None else "")
-    return (
-        "Method. IPS people are compared with people never approached for IPS, made alike with a propensity score "
-        "(logistic regression): weighting (main estimate) and one-to-one matching, beside the raw comparison. Shares "
-        "placed allow for people leaving the programme; the hazard ratio measures how much faster people find work.\n\n"
-        "Assumptions. The method only corrects for measured differences. If IPS people differ in something the data "
-        "do not record (motivation, health, contacts), the estimate can be biased: the E-value says how strong such a "
-        "factor would have to be to explain the result away. The comparison group leaves out people who received "
-        "IPS later: if IPS goes to those who struggle most, the comparison tends to understate, not inflate, the "
-        "effect.\n\n"
-        f"When the result is inconclusive. With fewer than {p['min_per_arm']} people in a group, or groups still "
-        f"differing after adjustment (standardised difference of {b} or more in a characteristic, enrolment year by "
-        "enrolment year), the report says so and does not present the number as a finding. Details are in "
-        "docs/caveats/efficacia-ips.md."
-    ) + ("\n\n" + conditional_text(analysis, "en") if getattr(analysis, "conditional", None) is not None else "")
-
-
-def effect_paragraph(effect: IpsEffect, lang: str = "it", k: int = 10) -> str:
-    """The result of one contrast in words: headline, size of the comparison, E-value, and which
-    estimates are inconclusive and why (Markdown)."""
-    it = lang == "it"
-    parts = [estimand_text(effect, lang)] + describe_effect(effect, lang, k)
-    names = {"iptw": ("la ponderazione", "weighting"), "matching": ("l'abbinamento", "matching")}
-    for m in ("matching",):
-        if not effect.conclusive(m):
-            parts.append((f"La stima con {names[m][0]} non è conclusiva: " if it else
-                          f"The {names[m][1]} estimate is inconclusive: ") + reasons_text(effect, m, lang) + ".")
-    agree = agreement_text(effect, lang)
-    if agree:
-        parts.append(agree)
-    if effect.pooled:
-        parts.append(design.pooled_sentence(effect.pooled, lang, ("persone IPS o di confronto",
-                                                                  "IPS or comparison people"), effect.min_level))
-    if effect.year_as == "linear":
-        parts.append("L'anno di iscrizione entra nel punteggio come un numero (parametro year_as), non anno per anno." if it
-                     else "The enrolment year enters the score as one number (parameter year_as), not year by year.")
-    parts.append("Il confronto grezzo è mostrato solo per capire quanto contano le differenze tra i gruppi." if it else
-                 "The raw comparison is shown only to see how much the differences between the groups matter.")
-    return " ".join(parts)
-
-
-def love_plot(effect: IpsEffect, lang: str = "it"):
-    """Love plot of the weighted balance with reader-facing covariate names."""
-    labels = {t: term_label(t, lang) for t in effect.balance_iptw.index}
-    return causal.love_plot(effect.balance_iptw, threshold=effect.balance_threshold, labels=labels, lang=lang)
-
-
-def overlap_plot(effect: IpsEffect, frame: pd.DataFrame, lang: str = "it"):
-    """Propensity-score overlap of IPS and comparison people."""
-    return causal.overlap_plot(effect.ps.scores_, frame["treated"],
-                               group_labels=("IPS", "confronto" if lang == "it" else "comparison"), lang=lang)
-
-
 # ---------------------------------------------------------------------------------------------
-# the conditional model (sensitivity analysis) and the estimands in words
+# the conditional model (sensitivity analysis)
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class ConditionalEffect:
@@ -1250,95 +775,3 @@ def conditional_effect(ds, cutoff=None, covariates=("gender", "age_band", "citiz
     r = m.hr_table_.set_index("term").loc["ips"]
     out.model, out.hr, out.ci_low, out.ci_high, out.se = m, float(r["hr"]), float(r["lower"]), float(r["upper"]), float(r["se"])
     return out
-
-
-def estimand_text(effect: IpsEffect, lang: str = "it") -> str:
-    """What the contrast estimates, in plain words (Italian terms of the trade in brackets)."""
-    e = ESTIMANDS.get(effect.contrast)
-    if e is None:
-        return ""
-    if lang == "it":
-        s = (f"Che cosa misura: {e['it']}. Le quote di persone con un lavoro a 6 e 12 mesi (incidenza cumulata) sono "
-             "il risultato principale: si leggono direttamente («su 100 persone…») e la loro differenza è la media "
-             "delle differenze tra le singole persone. L'hazard ratio è invece un rapporto «marginale» sul gruppo "
-             "nel suo insieme: di solito è più piccolo del rapporto tra persone con le stesse caratteristiche "
-             "(non collassabilità), quindi non va confrontato con il modello condizionato.")
-        if effect.contrast == "offer":
-            s += (" Poiché circa un terzo rifiuta e nessuno ne beneficia prima dell'avvio, l'effetto della proposta "
-                  "è più piccolo di quello della presa in carico.")
-        return s
-    s = (f"What it measures: {e['en']}. The shares placed at 6 and 12 months (cumulative incidence) are the main "
-         "result: they read directly (\"of 100 people…\") and their difference is the average of the differences "
-         "between individual people. The hazard ratio is a \"marginal\" ratio over the group as a whole: it is "
-         "usually smaller than the ratio between people with the same characteristics (non-collapsibility), so it "
-         "should not be compared with the conditional model.")
-    if effect.contrast == "offer":
-        s += (" Since about a third decline and nobody benefits before their start, the effect of the offer is "
-              "smaller than the effect of being taken in charge.")
-    return s
-
-
-def agreement_text(effect: IpsEffect, lang: str = "it") -> str:
-    """What it means when weighting and matching disagree, or one of them fails its gate ("" when
-    both are conclusive and their headline intervals overlap)."""
-    it = lang == "it"
-    ok_w, ok_m = effect.conclusive("iptw"), effect.conclusive("matching")
-    h = effect.headline
-    w, m = effect.get(h, "iptw"), effect.get(h, "matching")
-    if ok_w and not ok_m:
-        return ("La ponderazione è la stima principale; l'abbinamento non supera i controlli: il suo numero non conferma "
-                "né smentisce la stima principale. Succede spesso con pochi casi IPS: l'abbinamento uno a uno scarta "
-                "persone e lascia differenze che la ponderazione corregge." if it else
-                "Weighting is the main estimate; matching fails its checks, so its number neither confirms nor "
-                "contradicts the main estimate. This is common with few IPS people: one-to-one matching discards "
-                "people and leaves differences that weighting corrects.")
-    if ok_m and not ok_w:
-        return ("La ponderazione non supera i controlli mentre l'abbinamento sì: i due gruppi, pesati, restano diversi. "
-                "La stima con l'abbinamento riguarda solo le persone IPS per cui si è trovato un confronto simile; "
-                "il risultato va letto con cautela e non generalizzato a tutte le persone IPS." if it else
-                "Weighting fails its checks while matching passes: the weighted groups still differ. The matching "
-                "estimate covers only the IPS people for whom a similar comparison person was found; read it with "
-                "caution and do not generalise it to all IPS people.")
-    if not ok_w and not ok_m:
-        return ("Né la ponderazione né l'abbinamento superano i controlli: con questi dati non si può dire se IPS "
-                "funzioni." if it else
-                "Neither weighting nor matching passes its checks: with these data one cannot say whether IPS works.")
-    if w["ci_high"] < m["ci_low"] or m["ci_high"] < w["ci_low"]:
-        return ("Ponderazione e abbinamento danno stime diverse oltre i loro intervalli. Guardano popolazioni un po' "
-                "diverse (l'abbinamento scarta le persone IPS senza un confronto simile) e dipendono in modo diverso "
-                "dal modello del punteggio di propensione: la differenza è un segnale che il risultato dipende da "
-                "come si costruisce il confronto, quindi la stima principale va presa con cautela." if it else
-                "Weighting and matching disagree beyond their intervals. They look at slightly different populations "
-                "(matching drops IPS people without a similar comparison person) and depend differently on the "
-                "propensity-score model: the gap signals that the result depends on how the comparison is built, so "
-                "the main estimate should be taken with caution.")
-    return ""
-
-
-def conditional_text(analysis: "IpsAnalysis", lang: str = "it") -> str:
-    """The conditional (whole-cohort, time-varying) Cox model in words, as a sensitivity analysis."""
-    from .present import fmt_num
-
-    c = getattr(analysis, "conditional", None)
-    it = lang == "it"
-    if c is None:
-        return ""
-    if c.model is None:
-        return (f"Analisi di sensibilità: il modello di Cox su tutte le persone iscritte non è stimabile ({c.note})."
-                if it else f"Sensitivity analysis: the Cox model on everyone enrolled cannot be estimated ({c.note}).")
-    ci = f"{fmt_num(c.ci_low, lang, 2)}–{fmt_num(c.ci_high, lang, 2)}"
-    s = (f"Analisi di sensibilità (modello condizionato): un modello di Cox su tutte le persone iscritte, in cui IPS "
-         f"conta solo dal giorno dell'avvio (covariata che cambia nel tempo) e a parità di genere, età, cittadinanza, "
-         f"titolo di studio e anno di iscrizione, stima che dopo l'avvio il ritmo con cui si trova lavoro sia "
-         f"{fmt_num(c.hr, lang, 2)} volte quello senza IPS (IC 95% {ci}). È un confronto tra persone con le stesse "
-         "caratteristiche (effetto condizionato), per questo è più grande dell'hazard ratio marginale della "
-         "ponderazione: le due stime rispondono a domande diverse e non devono coincidere." if it else
-         f"Sensitivity analysis (conditional model): a Cox model on everyone enrolled, where IPS counts only from the "
-         f"start day (a time-varying covariate) and with gender, age, citizenship, education and enrolment year held "
-         f"equal, estimates that after the start people find work {fmt_num(c.hr, lang, 2)} times as fast as without "
-         f"IPS (95% CI {ci}). It compares people with the same characteristics (a conditional effect), which is why "
-         "it is larger than the marginal hazard ratio of the weighting: the two answer different questions and need "
-         "not agree.")
-    if c.pooled:
-        s += " " + design.pooled_sentence(c.pooled, lang, ("inserimenti", "placements"))
-    return s

@@ -4,9 +4,10 @@
 quarterly monitoring: enrolments and their mix, intake interviews, placements, persons placed and
 placed for the first time, by year or quarter, year to date, and against the same period of the
 previous year. :class:`AnnualProjection` projects the year's placements from the year to date.
-:func:`holm` adjusts p-values when many comparisons are made at once. The ``*_table``,
-``*_summary``, ``*_records`` and ``plot_*`` functions shape these numbers for a report; every
-count they show passes through :mod:`ixl_eval.disclosure`.
+:func:`holm` adjusts p-values when many comparisons are made at once. :func:`analyse` computes
+everything both reports need in one call and returns a :class:`KpiResult` of plain numbers (no
+language, no disclosure threshold): the tables, sentences, charts and records of the reports are
+built from it in :mod:`ixl_eval.report.kpi`.
 
 Definitions (also in ``docs/caveats/panoramica.md`` and ``docs/caveats/monitoraggio.md``)
 ------------------------------------------------------------------------------------------
@@ -50,110 +51,60 @@ Examples
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from . import disclosure, present
 from .contract import CHANNELS, CONTRACT_TYPES, EDUCATION_LEVELS, EMPLOYER_SIZES, GENDERS
 from .multiplicity import holm
 
 __all__ = [
-    # numbers
     "INDICATORS",
+    "SHARES",
+    "TESTED",
+    "INTERVIEW_DAYS",
     "TOP_CITIZENSHIPS",
+    "PERSON_COLUMNS",
+    "PLACEMENT_COLUMNS",
     "Indicators",
     "AnnualProjection",
+    "KpiResult",
+    "analyse",
     "rate_ratio_test",
+    "wilson",
     "holm",
     "quarter_bounds",
-    # for reports: tables, records, sentences, charts
-    "comparison_table",
-    "period_table",
-    "breakdown_table",
-    "q1_table",
-    "overview_records",
-    "monitoring_records",
-    "record_all",
-    "overview_summary",
-    "monitoring_summary",
-    "interview_text",
-    "projection_text",
-    "multiplicity_text",
-    "left_out_text",
-    "plot_by_year",
-    "plot_mix_by_year",
-    "plot_q1",
-    "plot_quarterly",
-    "plot_interviews",
-    "plot_channels",
-    "plot_cumulative",
 ]
 
 INTERVIEW_DAYS = 15
 TOP_CITIZENSHIPS = 8  # foreign citizenships shown one by one; the report names six, two more show the ranking
 
-# Indicator -> (kind, Italian label, English label). kind: "count" (people or contracts), "share"
-# (numerator / denominator named in _SHARES) or "days".
-INDICATORS: dict[str, tuple[str, str, str]] = {
-    "enrolments": ("count", "Iscritti", "Enrolments"),
-    "interviewed": ("count", "Persone con colloquio di accoglienza", "People with an intake interview"),
-    "interview_eligible": ("count", "Iscritti da almeno 15 giorni", "Enrolled at least 15 days before the cut-off"),
-    "interviewed_within": ("count", "Iscritti con colloquio entro 15 giorni", "Enrolled people interviewed within 15 days"),
-    "interviewed_within_share": ("share", "Quota con colloquio entro 15 giorni", "Share interviewed within 15 days"),
-    "median_days_to_interview": ("days", "Giorni mediani dall'iscrizione al colloquio",
-                                 "Median days from enrolment to interview"),
-    "placements": ("count", "Inserimenti lavorativi", "Job placements"),
-    "permanent": ("count", "Inserimenti a tempo indeterminato", "Permanent placements"),
-    "permanent_share": ("share", "Quota a tempo indeterminato", "Permanent share"),
-    "persons_placed": ("count", "Persone inserite", "Persons placed"),
-    "first_placed": ("count", "Persone inserite per la prima volta", "Persons placed for the first time"),
-    "first_placed_share": ("share", "Quota di nuovi candidati tra le persone inserite",
-                           "Share of new candidates among persons placed"),
+# Indicator -> kind: "count" (people or contracts), "share" (numerator / denominator named in
+# SHARES) or "days". Reader-facing names: ixl_eval.report.vocab.indicator().
+INDICATORS: dict[str, str] = {
+    "enrolments": "count",
+    "interviewed": "count",
+    "interview_eligible": "count",
+    "interviewed_within": "count",
+    "interviewed_within_share": "share",
+    "median_days_to_interview": "days",
+    "placements": "count",
+    "permanent": "count",
+    "permanent_share": "share",
+    "persons_placed": "count",
+    "first_placed": "count",
+    "first_placed_share": "share",
 }
 # share -> (numerator, denominator)
-_SHARES = {
+SHARES = {
     "interviewed_within_share": ("interviewed_within", "interview_eligible"),
     "permanent_share": ("permanent", "placements"),
     "first_placed_share": ("first_placed", "persons_placed"),
 }
 # Counts whose change against last year is tested (rate ratio); the rest are shown, not tested.
-_TESTED = ("enrolments", "interviewed", "placements", "permanent", "persons_placed", "first_placed")
+TESTED = ("enrolments", "interviewed", "placements", "permanent", "persons_placed", "first_placed")
 
-_LEVELS: dict[str, dict[str, tuple[str, str]]] = {
-    "contract_type": {
-        "fixed_term": ("Tempo determinato", "Fixed-term"),
-        "permanent": ("Tempo indeterminato", "Permanent"),
-        "internship": ("Stage", "Internship"),
-        "on_call": ("A chiamata", "On-call"),
-        "traineeship": ("Tirocinio", "Traineeship"),
-        "self_employment": ("Autoimpiego", "Self-employment"),
-    },
-    "channel": {
-        "ixl_companies": ("Aziende della rete IXL", "IXL partner companies"),
-        "ips": ("Metodo IPS", "IPS method"),
-        "ixl_training": ("Formazione IXL", "IXL training"),
-        "apl": ("Agenzie per il lavoro", "Employment agencies"),
-        "orientation": ("Orientamento", "Orientation"),
-        "self_employment": ("Autoimpiego", "Self-employment"),
-    },
-    "employer_size": {
-        "micro": ("Micro (meno di 10 addetti)", "Micro (under 10 staff)"),
-        "small": ("Piccola", "Small"),
-        "medium": ("Media", "Medium"),
-        "large": ("Grande (oltre 250 addetti)", "Large (over 250 staff)"),
-    },
-    "under_40": {"yes": ("Meno di 40 anni", "Under 40"), "no": ("40 anni e più", "40 and over")},
-    "citizenship": {
-        "IT": ("Italia", "Italy"), "MA": ("Marocco", "Morocco"), "RO": ("Romania", "Romania"),
-        "PK": ("Pakistan", "Pakistan"), "NG": ("Nigeria", "Nigeria"), "UA": ("Ucraina", "Ukraine"),
-        "BD": ("Bangladesh", "Bangladesh"), "AL": ("Albania", "Albania"), "TN": ("Tunisia", "Tunisia"),
-        "MD": ("Moldavia", "Moldova"), "PH": ("Filippine", "Philippines"), "CN": ("Cina", "China"),
-        "SN": ("Senegal", "Senegal"), "GH": ("Ghana", "Ghana"), "LK": ("Sri Lanka", "Sri Lanka"),
-        "EG": ("Egitto", "Egypt"), "PE": ("Perù", "Peru"), "IN": ("India", "India"),
-        "OTHER": ("Altre cittadinanze", "Other citizenships"),
-    },
-}
 # Level order of the breakdowns (the contract's order, which reads naturally).
 _ORDER = {
     "contract_type": CONTRACT_TYPES,
@@ -164,19 +115,8 @@ _ORDER = {
     "citizenship_group": ("IT", "foreign"),
     "under_40": ("yes", "no"),
 }
-_COLUMN_LABELS = {
-    "contract_type": ("Tipo di contratto", "Contract type"),
-    "channel": ("Canale", "Channel"),
-    "employer_size": ("Dimensione dell'azienda", "Employer size"),
-    "gender": ("Genere", "Gender"),
-    "age_band": ("Fascia d'età", "Age band"),
-    "under_40": ("Età", "Age"),
-    "citizenship_group": ("Cittadinanza", "Citizenship"),
-    "citizenship": ("Cittadinanza", "Citizenship"),
-    "education": ("Titolo di studio", "Education"),
-}
-_PERSON_COLUMNS = ("gender", "age_band", "under_40", "citizenship_group", "citizenship", "education")
-_PLACEMENT_COLUMNS = ("contract_type", "channel", "employer_size")
+PERSON_COLUMNS = ("gender", "age_band", "under_40", "citizenship_group", "citizenship", "education")
+PLACEMENT_COLUMNS = ("contract_type", "channel", "employer_size")
 
 
 # ============================================================================ small helpers
@@ -211,52 +151,6 @@ def quarter_bounds(label: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     except (ValueError, TypeError) as e:
         raise ValueError(f"quarter {label!r} is not of the form 2024Q1") from e
     return p.start_time.normalize(), p.end_time.normalize()
-
-
-def level_label(column: str, value, lang: str = "it") -> str:
-    """Reader-facing name of a level of a breakdown column (falls back to the cohorts' labels).
-
-    Examples
-    --------
-    >>> level_label("channel", "ips"), level_label("gender", "F", "en"), level_label("citizenship", "MA")
-    ('Metodo IPS', 'Women', 'Marocco')
-    """
-    pair = _LEVELS.get(column, {}).get(str(value))
-    if pair is not None:
-        return pair[0] if lang == "it" else pair[1]
-    from .cohorts import level_label as cohort_label
-
-    return cohort_label(column, value, lang)
-
-
-def _period_label(label: str, lang: str) -> str:
-    """``2024Q1`` -> ``1° trim. 2024`` / ``Q1 2024``; years stay as they are."""
-    s = str(label)
-    if "Q" in s:
-        y, q = s.split("Q")
-        return f"{q}° trim. {y}" if lang == "it" else f"Q{q} {y}"
-    return s
-
-
-def _quarter_words(label: str, lang: str) -> str:
-    y, q = str(label).split("Q")
-    if lang == "it":
-        return f"{('primo', 'secondo', 'terzo', 'quarto')[int(q) - 1]} trimestre {y}"
-    return f"{('first', 'second', 'third', 'fourth')[int(q) - 1]} quarter of {y}"
-
-
-def _fmt_change(x, lang: str, decimals: int = 0) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    s = present.fmt_pct(abs(x), lang, decimals)
-    return ("+" if x >= 0 else "-") + s
-
-
-def _label(name: str, lang: str, days: int = INTERVIEW_DAYS) -> str:
-    """Reader-facing name of an indicator; the interview ones name the target days."""
-    _, it, en = INDICATORS[name]
-    text = it if lang == "it" else en
-    return text.replace("15", str(days)) if name.startswith("interview") else text
 
 
 def _share(num, den) -> float:
@@ -309,7 +203,7 @@ def rate_ratio_test(now: int, before: int, level: float = 0.95) -> dict:
                 change_high=hi - 1, p_value=float(res.pvalue))
 
 
-def _wilson(num: int, den: int, level: float = 0.95) -> tuple[float, float]:
+def wilson(num: int, den: int, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a share (the closed form: importing statsmodels for it would add
     seconds to every notebook start; ``tests/test_kpi.py`` checks it against statsmodels)."""
     from scipy.special import ndtri
@@ -549,12 +443,12 @@ class Indicators:
         if key in self._breakdowns:  # the overview asks for the same breakdowns many times
             return self._breakdowns[key].copy()
         f = "Y" if freq == "year" else "Q"
-        if column in _PLACEMENT_COLUMNS:
+        if column in PLACEMENT_COLUMNS:
             df, date = self.placements_, "started_on"
-        elif column in _PERSON_COLUMNS:
+        elif column in PERSON_COLUMNS:
             df, date = self.people_, "enrolled_on"
         else:
-            raise ValueError(f"no breakdown by {column!r}; choose among {_PLACEMENT_COLUMNS + _PERSON_COLUMNS}")
+            raise ValueError(f"no breakdown by {column!r}; choose among {PLACEMENT_COLUMNS + PERSON_COLUMNS}")
         values = df[column].astype(str)
         if column == "citizenship":
             # The report ranks citizenships among people of foreign citizenship (MA 12.5% of them)
@@ -663,18 +557,18 @@ class Indicators:
         now = self.period(lo, hi)
         before = self.period(_last_year(lo), _last_year(hi))
         rows = {}
-        for name, (kind, _, _) in INDICATORS.items():
+        for name, kind in INDICATORS.items():
             a, b = now[name], before[name]
             row = {"kind": kind, "now": a, "before": b}
-            if name in _TESTED:
+            if name in TESTED:
                 row.update({k: v for k, v in rate_ratio_test(a, b, level).items() if k.startswith(("change", "p_"))})
             elif kind == "count":  # denominators of shares: the change is shown, not tested
                 row["change"] = _change(a, b)
             elif kind == "share":
-                num, den = _SHARES[name]
+                num, den = SHARES[name]
                 row["change"] = a - b
-                row["now_low"], row["now_high"] = _wilson(now[num], now[den], level)
-                row["before_low"], row["before_high"] = _wilson(before[num], before[den], level)
+                row["now_low"], row["now_high"] = wilson(now[num], now[den], level)
+                row["before_low"], row["before_high"] = wilson(before[num], before[den], level)
             else:
                 row["change"] = a - b
             rows[name] = row
@@ -869,929 +763,72 @@ class AnnualProjection:
         return self
 
 
-# ============================================================================ display tables
 
 
-# Secondary suppression protects the columns of these tables: a column's counts add up to a
-# published total (the year's enrolments, the quarter's placements). Their rows add up to nothing
-# published (a level's counts in different years, or different indicators of one period).
-_LINES = "columns"
+# ============================================================================ the analysis of both reports
 
 
-def _mask(values: pd.DataFrame, count_cols, k: int, lines: str = _LINES) -> pd.DataFrame:
-    """Which count cells the report will hide: the same call ``Report.table`` makes."""
-    shown = disclosure.suppress_table(values, list(count_cols), k, lines=lines)
-    return shown[list(count_cols)].apply(lambda c: c.astype(str).str.startswith("<") | (c == disclosure.SECONDARY_MARK))
+@dataclass
+class KpiResult:
+    """Everything the overview and the quarterly monitoring show, as numbers.
 
-
-def _fmt_value(kind: str, v, lang: str) -> str:
-    if kind == "share":
-        return present.fmt_pct(v, lang)
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else (
-        present.fmt_num(v, lang, 1 if not float(v).is_integer() else 0) + (" giorni" if lang == "it" else " days"))
-
-
-def _span_label(lo: pd.Timestamp, hi: pd.Timestamp, lang: str) -> str:
-    q = lo.to_period("Q")
-    if lo == q.start_time.normalize() and hi == q.end_time.normalize():
-        return _period_label(str(q), lang)
-    if lang == "it":
-        return f"dal {lo:%d/%m/%Y} al {hi:%d/%m/%Y}"
-    return f"{lo:%Y-%m-%d} to {hi:%Y-%m-%d}"
-
-
-_COUNT_ROWS = ("enrolments", "interviewed", "placements", "permanent", "persons_placed", "first_placed")
-_SHARE_ROWS = ("interviewed_within_share", "median_days_to_interview", "permanent_share", "first_placed_share")
-
-
-def _counts_hidden(cmp: pd.DataFrame, rows, k: int) -> pd.DataFrame:
-    counts = cmp.loc[list(rows), ["now", "before"]].astype(float)
-    return _mask(counts, ["now", "before"], k)
-
-
-def comparison_table(cmp: pd.DataFrame, lang: str, k: int, *, what: str = "counts",
-                     now_label: str | None = None, before_label: str | None = None) -> pd.DataFrame:
-    """The reader's table of :meth:`Indicators.compare`, one row per indicator.
-
-    Parameters
+    Attributes
     ----------
-    what : {"counts", "shares", "tests"}
-        ``counts``: the counts with their change in percent and its 95% interval; ``shares``: the
-        shares and the median days with their difference; ``tests``: every tested count
-        (channels included) with p-values raw and Holm-adjusted.
-
-    Counts stay integers (the report suppresses them: pass ``**table.attrs`` to
-    ``Report.table``); everything derived from a hidden count (a change, a share whose numerator
-    or denominator is hidden) is hidden with it. Column labels default to the compared spans
-    (``1° trim. 2024``).
+    ind : Indicators
+        The fitted indicators (breakdowns and mixes are asked of it).
+    by_year, by_quarter : DataFrame
+        :meth:`Indicators.table` by year and by quarter (every period from the data start to the
+        cut-off, incomplete ones flagged).
+    years : tuple of int
+        The years of the overview's breakdowns.
+    quarter : str
+        The reference quarter of the monitoring (``"2024Q1"``).
+    compare_quarter, compare_ytd : DataFrame
+        :meth:`Indicators.compare` of the reference quarter and of the year to date.
+    projection : AnnualProjection or None
+        With ``projection_problem`` saying why when None.
+    growth_target : float
+        The placement growth target the projection is compared with.
     """
-    if what not in ("counts", "shares", "tests"):
-        raise ValueError("what must be 'counts', 'shares' or 'tests'")
-    t = present.tr
-    now_label = now_label or _span_label(cmp.attrs["start"], cmp.attrs["end"], lang)
-    before_label = before_label or _span_label(cmp.attrs["before_start"], cmp.attrs["before_end"], lang)
-    days = cmp.attrs.get("interview_days", INTERVIEW_DAYS)
-    name_col = t(lang, "Indicatore", "Indicator")
-    ch_col = t(lang, "Variazione", "Change")
-    ci_col = t(lang, "Intervallo al 95%", "95% interval")
-    out = []
-    if what == "shares":
-        hidden = _counts_hidden(cmp, _COUNT_ROWS, k)  # as in the counts table shown beside
-        for i in _SHARE_ROWS:
-            r = cmp.loc[i]
-            line = {name_col: _label(i, lang, days), now_label: _fmt_value(r["kind"], r["now"], lang),
-                    before_label: _fmt_value(r["kind"], r["before"], lang)}
-            if r["kind"] == "share":
-                line[ch_col] = _points(r["change"], lang)
-                line[ci_col] = present.fmt_ci(r["now_low"], r["now_high"], lang, pct=True) if pd.notna(r["now_low"]) else "–"
-                num, den = _SHARES[i]
-            else:
-                line[ch_col] = _days_change(r["change"], lang)
-                line[ci_col] = ""
-                num, den = "interviewed_within", "interview_eligible"
-            # a share shows its numerator to anyone who knows the denominator: hidden with it
-            for col, side in ((now_label, "now"), (before_label, "before")):
-                if pd.isna(cmp.loc[num, side]):
-                    continue  # nothing to compare with: shown as "–"
-                small = disclosure.is_small(cmp.loc[num, side], k) or disclosure.is_small(cmp.loc[den, side], k)
-                if small or (num in hidden.index and hidden.loc[num, side]):
-                    line[col] = f"<{k}" if small else disclosure.SECONDARY_MARK
-                    line[ch_col] = disclosure.SECONDARY_MARK
-                    if side == "now" and line[ci_col]:  # the interval is the current share's
-                        line[ci_col] = disclosure.SECONDARY_MARK
-            out.append(line)
-        df = pd.DataFrame(out)
-        df.attrs.update(count_cols=[])
-        return df
 
-    rows = list(_COUNT_ROWS) if what == "counts" else [
-        i for i in cmp.index if cmp.loc[i, "kind"] == "count" and pd.notna(cmp.loc[i, "p_value"])]
-    columns = [name_col, now_label, before_label, ch_col, ci_col]
-    if what == "tests":
-        columns += [t(lang, "p (singolo confronto)", "p (single comparison)"), t(lang, "p corretto (Holm)", "p adjusted (Holm)")]
-    hidden = _counts_hidden(cmp, rows, k)
-    for i in rows:
-        r = cmp.loc[i]
-        if "__channel=" in i:
-            label = t(lang, "Inserimenti: ", "Placements: ") + level_label("channel", i.split("=", 1)[1], lang)
-        else:
-            label = _label(i, lang, days)
-        line = {name_col: label, now_label: int(r["now"]),
-                before_label: int(r["before"]) if pd.notna(r["before"]) else np.nan,
-                ch_col: _fmt_change(r["change"], lang),
-                ci_col: (f"{_fmt_change(r['change_low'], lang)} / {_fmt_change(r['change_high'], lang)}"
-                         if pd.notna(r["change_low"]) else "–")}
-        if what == "tests":
-            line[t(lang, "p (singolo confronto)", "p (single comparison)")] = present.fmt_num(r["p_value"], lang, 3)
-            line[t(lang, "p corretto (Holm)", "p adjusted (Holm)")] = present.fmt_num(r["p_holm"], lang, 3)
-        if hidden.loc[i].any():  # the change and its test would let a hidden count be derived
-            for c in list(line)[3:]:
-                line[c] = disclosure.SECONDARY_MARK
-        out.append(line)
-    df = pd.DataFrame(out, columns=columns)  # the header even without rows (no test possible)
-    df.attrs.update(count_cols=[now_label, before_label], lines=_LINES)
-    return df
+    ind: Indicators
+    by_year: pd.DataFrame
+    by_quarter: pd.DataFrame
+    years: tuple
+    quarter: str
+    compare_quarter: pd.DataFrame
+    compare_ytd: pd.DataFrame
+    projection: "AnnualProjection | None"
+    projection_problem: str | None
+    growth_target: float
+
+    @property
+    def interview_days(self) -> int:
+        return self.ind.interview_days
+
+    @property
+    def cutoff(self) -> pd.Timestamp:
+        return self.ind.cutoff_
 
 
-def period_table(ind: Indicators, freq: str, lang: str, k: int, *, complete_only: bool = False,
-                 last: int | None = None) -> pd.DataFrame:
-    """Indicators by year or quarter for the reader: counts (suppressed by the report) and shares.
+def analyse(ds, cutoff=None, *, years=(), quarter: str = "", interview_days: int = INTERVIEW_DAYS,
+            growth_target: float = 0.15, past_years: int = 3) -> KpiResult:
+    """The indicators of both reports: by year and quarter, the reference quarter and the year to
+    date against last year, the projection of the year's placements.
 
-    Pass ``**table.attrs`` (count columns, linked shares, suppression lines) to ``Report.table``.
+    Examples
+    --------
+    >>> a = analyse(_toy_dataset(), cutoff="2024-04-30", years=[2023])
+    >>> a.quarter, int(a.compare_quarter.loc["placements", "now"]), a.by_year["period"].tolist()
+    ('2024Q1', 5, ['2022', '2023', '2024'])
     """
-    t = present.tr
-    tab = ind.table(freq)
-    if complete_only:
-        tab = tab[tab["complete"]]
-    if last:
-        tab = tab.tail(last)
-    label = t(lang, "Periodo", "Period")
-    out = pd.DataFrame({label: [
-        _period_label(p, lang) + ("" if c else t(lang, f" (fino al {e:%d/%m/%Y})", f" (to {e:%Y-%m-%d})"))
-        for p, c, e in zip(tab["period"], tab["complete"], tab["end"])]})
-    linked = {}
-    for name in ("enrolments", "interviewed", "interviewed_within", "interviewed_within_share",
-                 "median_days_to_interview", "placements", "permanent", "permanent_share", "persons_placed",
-                 "first_placed", "first_placed_share"):
-        kind = INDICATORS[name][0]
-        col = _label(name, lang, ind.interview_days)
-        col = col[:1].upper() + col[1:]
-        if kind == "count":
-            out[col] = tab[name].astype("int64").to_numpy()
-        elif kind == "share":
-            out[col] = [present.fmt_pct(v, lang) for v in tab[name]]
-            num = _label(_SHARES[name][0], lang, ind.interview_days)
-            linked[col] = num[:1].upper() + num[1:]
-        else:
-            out[col] = [present.fmt_num(v, lang, 1) if pd.notna(v) else "–" for v in tab[name]]
-            num = _label("interviewed_within", lang, ind.interview_days)
-            linked[col] = num[:1].upper() + num[1:]
-    out.attrs.update(count_cols=[c for c in out.columns if pd.api.types.is_integer_dtype(out[c])], linked=linked,
-                     lines=_LINES)
-    return out
-
-
-def breakdown_table(ind: Indicators, column: str, years, lang: str, *, top: int | None = None) -> pd.DataFrame:
-    """Counts and shares by level for the given years, with a total row (for ``Report.table``,
-    with ``**table.attrs``)."""
-    t = present.tr
-    mix = ind.mix(column, years, top=top)
-    lab = _COLUMN_LABELS.get(column, (column, column))
-    out = pd.DataFrame({t(lang, *lab): [level_label(column, lv, lang) for lv in mix["level"].unique()]
-                        + [t(lang, "Totale", "Total")]})
-    linked = {}
-    for y in years:
-        m = mix[mix["year"] == int(y)]
-        n_col, s_col = f"{y} n", f"{y} %"
-        out[n_col] = np.append(m["n"].to_numpy(), m["total"].iloc[0]).astype("int64")
-        out[s_col] = [present.fmt_pct(v, lang) for v in m["share"]] + ["100%"]
-        linked[s_col] = n_col
-    out.attrs.update(count_cols=[f"{y} n" for y in years], linked=linked, lines=_LINES)
-    return out
-
-
-def q1_table(ind: Indicators, lang: str) -> pd.DataFrame:
-    """First-quarter placements and permanent contracts of every year, with the change on the
-    previous year's first quarter (for ``Report.table``, with ``**table.attrs``)."""
-    t = present.tr
-    tab = ind.table("quarter")
-    q1 = tab[tab["period"].str.endswith("Q1") & tab["complete"]].reset_index(drop=True)
-    rows = []
-    for i, r in q1.iterrows():
-        prev = q1.iloc[i - 1] if i > 0 and int(q1.loc[i - 1, "period"][:4]) == int(r["period"][:4]) - 1 else None
-        ch = _change(r["placements"], prev["placements"]) if prev is not None else float("nan")
-        chp = _change(r["permanent"], prev["permanent"]) if prev is not None else float("nan")
-        rows.append({t(lang, "Anno", "Year"): r["period"][:4],
-                     t(lang, "Inserimenti nel 1° trimestre", "Placements in Q1"): int(r["placements"]),
-                     t(lang, "Variazione sull'anno prima", "Change on the year before"): _fmt_change(ch, lang),
-                     t(lang, "Di cui a tempo indeterminato", "Of which permanent"): int(r["permanent"]),
-                     t(lang, "Variazione (indeterminato)", "Change (permanent)"): _fmt_change(chp, lang)})
-    out = pd.DataFrame(rows)
-    cc = [t(lang, "Inserimenti nel 1° trimestre", "Placements in Q1"), t(lang, "Di cui a tempo indeterminato", "Of which permanent")]
-    out.attrs["count_cols"] = cc
-    out.attrs["lines"] = _LINES
-    out.attrs["linked"] = {t(lang, "Variazione sull'anno prima", "Change on the year before"): cc[0],
-                           t(lang, "Variazione (indeterminato)", "Change (permanent)"): cc[1]}
-    return out
-
-
-# ============================================================================ result records
-
-
-def _rec(key, value, unit, it, en, n=None, ci=None, numerator=None) -> dict:
-    return {"key": key, "value": value, "unit": unit, "label_it": it, "label_en": en, "n": n, "ci": ci,
-            "numerator": numerator}
-
-
-def _indicator_records(row: dict, suffix: str, names=None, days: int = INTERVIEW_DAYS) -> list[dict]:
-    out = []
-    for name in names or INDICATORS:
-        kind = INDICATORS[name][0]
-        it, en = _label(name, "it", days), _label(name, "en", days)
-        v = row[name]
-        if kind == "count":
-            out.append(_rec(f"{name}{suffix}", int(v), "people" if name not in ("placements", "permanent")
-                            else "placements", it, en))
-        elif kind == "share":
-            num, den = _SHARES[name]
-            out.append(_rec(f"{name}{suffix}", None if math.isnan(v) else float(v), "share", it, en,
-                            n=int(row[den]), ci=_wilson(row[num], row[den]), numerator=int(row[num])))
-        else:
-            out.append(_rec(f"{name}{suffix}", None if math.isnan(v) else float(v), "days", it, en,
-                            n=int(row["interview_done"])))
-    return out
-
-
-def overview_records(ind: Indicators, years) -> list[dict]:
-    """The headline figures of the overview, as record specs for :func:`record_all`.
-
-    Per complete year: every indicator (``placements__year=2023``...). For ``years``: the
-    enrolment mix (``enrolments_share__gender=F__year=2023``, ``enrolments__under_40=yes__year=...``,
-    top foreign citizenships ``foreign_enrolments_share__citizenship=MA__year=2023``, a share of the
-    people of foreign citizenship) and the placement mix by
-    contract type, employer size and channel (``placements_share__contract_type=fixed_term__year=2023``).
-    Per complete first quarter: ``placements__quarter=2024Q1``, ``permanent__quarter=2024Q1``.
-    """
-    recs: list[dict] = []
-    ytab = ind.table("year")
-    for _, r in ytab[ytab["complete"]].iterrows():
-        recs += _indicator_records(r.to_dict(), f"__year={r['period']}", days=ind.interview_days)
-    for column in ("gender", "age_band", "under_40", "citizenship_group", "education", "citizenship"):
-        mix = ind.mix(column, years, top=TOP_CITIZENSHIPS if column == "citizenship" else None)
-        for _, m in mix.iterrows():
-            lab = level_label(column, m["level"], "it"), level_label(column, m["level"], "en")
-            suffix = f"__{column}={m['level']}__year={m['year']}"
-            if column == "citizenship":  # shares among people of foreign citizenship, as in the report
-                if m["level"] == "OTHER":
-                    continue
-                recs.append(_rec(f"foreign_enrolments{suffix}", int(m["n"]), "people",
-                                 f"Iscritti stranieri: {lab[0]}", f"Foreign enrolments: {lab[1]}"))
-                recs.append(_rec(f"foreign_enrolments_share{suffix}", m["share"], "share",
-                                 f"Quota tra gli iscritti stranieri: {lab[0]}", f"Share of foreign enrolments: {lab[1]}",
-                                 n=int(m["total"]), ci=_wilson(m["n"], m["total"]), numerator=int(m["n"])))
-                continue
-            recs.append(_rec(f"enrolments{suffix}", int(m["n"]), "people", f"Iscritti: {lab[0]}", f"Enrolments: {lab[1]}"))
-            recs.append(_rec(f"enrolments_share{suffix}", m["share"], "share", f"Quota di iscritti: {lab[0]}",
-                             f"Share of enrolments: {lab[1]}", n=int(m["total"]), ci=_wilson(m["n"], m["total"]),
-                             numerator=int(m["n"])))
-    for column in _PLACEMENT_COLUMNS:
-        for _, m in ind.mix(column, years).iterrows():
-            lab = level_label(column, m["level"], "it"), level_label(column, m["level"], "en")
-            suffix = f"__{column}={m['level']}__year={m['year']}"
-            recs.append(_rec(f"placements{suffix}", int(m["n"]), "placements", f"Inserimenti: {lab[0]}",
-                             f"Placements: {lab[1]}"))
-            recs.append(_rec(f"placements_share{suffix}", m["share"], "share", f"Quota di inserimenti: {lab[0]}",
-                             f"Share of placements: {lab[1]}", n=int(m["total"]), ci=_wilson(m["n"], m["total"]),
-                             numerator=int(m["n"])))
-    q = ind.table("quarter")
-    for _, r in q[q["period"].str.endswith("Q1") & q["complete"]].iterrows():
-        recs += _indicator_records(r.to_dict(), f"__quarter={r['period']}", ["placements", "permanent"])
-    return recs
-
-
-def monitoring_records(ind: Indicators, quarter: str, cmp_q: pd.DataFrame, cmp_ytd: pd.DataFrame,
-                       proj: AnnualProjection | None) -> list[dict]:
-    """The headline figures of the quarterly monitoring, as record specs for :func:`record_all`.
-
-    Every indicator of every complete quarter (``placements__quarter=2024Q1``: a revised record
-    in an earlier quarter shows up when two runs are compared), the changes of the reference
-    quarter and of the year to date on last year (``placements_change__quarter=2024Q1``,
-    ``placements_change__ytd=2024``, with intervals and Holm-adjusted p-values as
-    ``..._p_holm``), year-to-date indicators and the projection (``placements_projected__year=2024``).
-    """
-    recs: list[dict] = []
-    q = ind.table("quarter")
-    for _, r in q[q["complete"]].iterrows():
-        recs += _indicator_records(r.to_dict(), f"__quarter={r['period']}", days=ind.interview_days)
-    year = ind.cutoff_.year
-    ytd_row = ind.period(*ind.ytd_bounds())
-    recs += _indicator_records(ytd_row, f"__ytd={year}", days=ind.interview_days)
-    for cmp, suffix in ((cmp_q, f"__quarter={quarter}"), (cmp_ytd, f"__ytd={year}")):
-        for name, r in cmp.iterrows():
-            if pd.isna(r["p_value"]):
-                continue
-            base, _, ch = name.partition("__")
-            key = f"{base}_change" + (f"__{ch}" if ch else "") + suffix
-            lab = (INDICATORS[base][1], INDICATORS[base][2])
-            if ch:
-                lv = ch.split("=", 1)[1]
-                lab = (f"{lab[0]}: {level_label('channel', lv, 'it')}", f"{lab[1]}: {level_label('channel', lv, 'en')}")
-            n = min(int(r["now"]), int(r["before"]))  # the change reveals both counts: the smaller rules
-            recs.append(_rec(key, None if not math.isfinite(r["change"]) else float(r["change"]), "ratio_change",
-                             f"Variazione sullo stesso periodo dell'anno prima: {lab[0]}",
-                             f"Change on the same period last year: {lab[1]}", n=n,
-                             ci=(r["change_low"], r["change_high"] if math.isfinite(r["change_high"]) else None)))
-            if ch:  # channel counts themselves
-                recs.append(_rec(f"{base}__{ch}{suffix}", int(r["now"]), "placements", lab[0], lab[1]))
-            recs.append(_rec(f"{key.replace('_change', '_change_p_holm', 1)}", float(r["p_holm"]), "p_value",
-                             f"p corretto (Holm): {lab[0]}", f"Holm-adjusted p: {lab[1]}", n=n))
-    if proj is not None:
-        recs.append(_rec(f"placements_projected__year={proj.year_}", proj.total_, "placements",
-                         "Inserimenti previsti nell'anno", "Projected placements in the year", ci=proj.ci_))
-        if proj.target_ is not None:
-            recs.append(_rec(f"placements_target__year={proj.year_}", proj.target_, "placements",
-                             "Obiettivo di inserimenti nell'anno", "Placement target for the year"))
-            recs.append(_rec(f"placements_target_probability__year={proj.year_}", proj.prob_target_, "probability",
-                             "Probabilità di raggiungere l'obiettivo (modello)",
-                             "Probability of reaching the target (model)"))
-    return recs
-
-
-def record_all(rep, recs: list[dict]) -> list:
-    """Record every spec through ``rep.record``; a share whose numerator is below the threshold is
-    withheld like the count itself (the share and its n would reveal it)."""
-    out = []
-    for r in recs:
-        r = dict(r)
-        num = r.pop("numerator", None)
-        value = r.pop("value")
-        if num is not None and disclosure.is_small(num, rep.k):
-            value, r["ci"] = None, None
-        ci = r.pop("ci")
-        if ci is not None and (ci[0] is None or (isinstance(ci[0], float) and math.isnan(ci[0]))):
-            ci = None
-        out.append(rep.record(r.pop("key"), value, ci=ci, **r))
-    return out
-
-
-# ============================================================================ sentences
-
-
-def _chance(p: float, lang: str) -> str:
-    """A probability as "di circa N su 100", without claiming certainty at the extremes."""
-    if p > 0.99:
-        return present.tr(lang, "superiore a 99 su 100", "over 99 in 100")
-    if p < 0.01:
-        return present.tr(lang, "inferiore a 1 su 100", "under 1 in 100")
-    return present.tr(lang, "di circa ", "about ") + present.per100(p, lang)
-
-
-def _points(diff: float, lang: str) -> str:
-    """A difference of shares in percentage points: "+17 punti", "invariata"."""
-    if pd.isna(diff):
-        return "–"
-    pts = round(100 * diff)
-    if pts == 0:
-        return present.tr(lang, "invariata", "unchanged")
-    unit = present.tr(lang, " punto" if abs(pts) == 1 else " punti", " point" if abs(pts) == 1 else " points")
-    return ("+" if pts > 0 else "-") + present.fmt_num(abs(pts), lang) + unit
-
-
-def _days_change(diff: float, lang: str) -> str:
-    if pd.isna(diff):
-        return "–"
-    if diff == 0:
-        return present.tr(lang, "invariati", "unchanged")
-    d = present.fmt_num(abs(diff), lang, 0 if float(diff).is_integer() else 1)
-    return ("+" if diff > 0 else "-") + d + present.tr(lang, " giorni", " days")
-
-
-def _n100(share, lang) -> str:
-    """The "N" of "N su 100"."""
-    return present.fmt_num(100 * float(share), lang, 0)
-
-
-def _c(n, k, lang):
-    return disclosure.format_count(n, k, lang)
-
-
-def overview_summary(ind: Indicators, years, lang: str, k: int) -> list[str]:
-    """The "In breve" sentences of the overview, about the last of ``years`` and the year before."""
-    t = present.tr
-    y = int(max(years))
-    ytab = ind.table("year").set_index("period")
-    now = ytab.loc[str(y)]
-    prev = ytab.loc[str(y - 1)] if str(y - 1) in ytab.index else None
-    partial = "" if now["complete"] else t(lang, f" (fino al {now['end']:%d/%m/%Y})", f" (to {now['end']:%Y-%m-%d})")
-    out = []
-    s = t(lang, f"Nel {y}{partial} si sono iscritte {_c(now['enrolments'], k, lang)} persone",
-          f"In {y}{partial}, {_c(now['enrolments'], k, lang)} people enrolled")
-    if prev is not None and prev["complete"] and now["complete"]:
-        ch = _change(now["enrolments"], prev["enrolments"])
-        s += _versus(now["enrolments"], prev["enrolments"], ch, lang, k, it=f"nel {y - 1}", en=f"in {y - 1}")
-    out.append(s + ".")
-    mix_age = ind.mix("under_40", [y]).set_index("level")
-    mix_cit = ind.mix("citizenship_group", [y]).set_index("level")
-    if not disclosure.is_small(mix_age.loc["yes", "n"], k) and not disclosure.is_small(mix_cit.loc["foreign", "n"], k):
-        out.append(t(lang,
-                     f"Su 100 iscritti nel {y}, {_n100(mix_age.loc['yes', 'share'], lang)} avevano "
-                     f"meno di 40 anni e {_n100(mix_cit.loc['foreign', 'share'], lang)} una "
-                     "cittadinanza straniera.",
-                     f"Of every 100 people enrolled in {y}, {_n100(mix_age.loc['yes', 'share'], lang)} "
-                     f"were under 40 and {_n100(mix_cit.loc['foreign', 'share'], lang)} had a "
-                     "foreign citizenship."))
-    s = t(lang, f"Gli inserimenti lavorativi sono stati {_c(now['placements'], k, lang)}",
-          f"There were {_c(now['placements'], k, lang)} job placements")
-    if prev is not None and prev["complete"] and now["complete"]:
-        ch = _change(now["placements"], prev["placements"])
-        s += _versus(now["placements"], prev["placements"], ch, lang, k, it=f"nel {y - 1}", en=f"in {y - 1}")
-    s += t(lang, f", per {_c(now['persons_placed'], k, lang)} persone; per {_c(now['first_placed'], k, lang)} di loro "
-           "è stato il primo inserimento con il progetto.",
-           f", for {_c(now['persons_placed'], k, lang)} people; for {_c(now['first_placed'], k, lang)} of them it was "
-           "their first placement with the programme.")
-    out.append(s)
-    ct = ind.mix("contract_type", [y]).set_index("level")
-    if not disclosure.is_small(ct.loc["fixed_term", "n"], k) and not disclosure.is_small(ct.loc["permanent", "n"], k):
-        out.append(t(lang,
-                     f"Su 100 inserimenti, {_n100(ct.loc['fixed_term', 'share'], lang)} erano a "
-                     f"tempo determinato e {_n100(ct.loc['permanent', 'share'], lang)} a tempo "
-                     "indeterminato.",
-                     f"Of every 100 placements, {_n100(ct.loc['fixed_term', 'share'], lang)} were "
-                     f"fixed-term and {_n100(ct.loc['permanent', 'share'], lang)} permanent."))
-    q = ind.table("quarter").set_index("period")
-    q1s = [p for p in q.index if p.endswith("Q1") and q.loc[p, "complete"]]
-    if len(q1s) >= 2 and int(q1s[-1][:4]) - int(q1s[-2][:4]) == 1 and not (
-            disclosure.is_small(q.loc[q1s[-1], "placements"], k) or disclosure.is_small(q.loc[q1s[-2], "placements"], k)):
-        a, b = q.loc[q1s[-1]], q.loc[q1s[-2]]
-        r = {"change": _change(a["placements"], b["placements"])}
-        out.append(t(lang,
-                     f"Nel {_quarter_words(q1s[-1], lang)} gli inserimenti sono stati {_c(a['placements'], k, lang)}, "
-                     f"{_fmt_change(r['change'], lang)} rispetto allo stesso trimestre del {q1s[-2][:4]} "
-                     f"({_c(b['placements'], k, lang)}).",
-                     f"In the {_quarter_words(q1s[-1], lang)} there were {_c(a['placements'], k, lang)} placements, "
-                     f"{_fmt_change(r['change'], lang)} on the same quarter of {q1s[-2][:4]} "
-                     f"({_c(b['placements'], k, lang)})."))
-    return out
-
-
-def interview_text(ind: Indicators, year: int, lang: str, k: int) -> str:
-    """Intake interviews of a year in words: how many, and how soon after enrolment."""
-    t = present.tr
-    r = ind.period(f"{year}-01-01", f"{year}-12-31")
-    D = ind.interview_days
-    s = t(lang, f"Nel {year} {_c(r['interviewed'], k, lang)} persone hanno svolto il colloquio di accoglienza.",
-          f"In {year}, {_c(r['interviewed'], k, lang)} people had their intake interview.")
-    if r["interview_eligible"] and not disclosure.is_small(r["interviewed_within"], k):
-        s += t(lang,
-               f" Su 100 persone iscritte nell'anno, {_n100(r['interviewed_within_share'], lang)} "
-               f"hanno avuto il colloquio entro {D} giorni dall'iscrizione (l'obiettivo del team); per chi ha avuto il "
-               f"colloquio, l'attesa mediana è stata di {present.fmt_num(r['median_days_to_interview'], lang)} giorni.",
-               f" Of every 100 people enrolled in the year, {_n100(r['interviewed_within_share'], lang)} "
-               f"had their interview within {D} days of enrolment (the team's target); for those interviewed, the "
-               f"median wait was {present.fmt_num(r['median_days_to_interview'], lang)} days.")
-    not_yet = r["interview_eligible"] - r["interview_done"]
-    if not_yet:
-        s += t(lang, f" {_c(not_yet, k, lang)} iscritti dell'anno non risultano ancora intervistati alla data di analisi.",
-               f" {_c(not_yet, k, lang)} people enrolled that year have no interview recorded by the cut-off.")
-    return s
-
-
-def projection_text(ind: Indicators, proj: "AnnualProjection | None", growth_target: float, lang: str, k: int) -> str:
-    """The annual placement target, the year to date and the projection, in words."""
-    t = present.tr
-    if proj is None:
-        return t(lang, "Non è possibile stimare il totale dell'anno: servono almeno un anno completo di dati "
-                       f"precedente ({ind.projection_problem_}).",
-                 f"The year's total cannot be projected: at least one complete earlier year of data is needed "
-                 f"({ind.projection_problem_}).")
-    if proj.complete_:
-        return _target_sentence(proj, growth_target, lang, k) if proj.target_ is not None else t(
-            lang, f"L'anno si è chiuso con {_c(proj.ytd_, k, lang)} inserimenti.",
-            f"The year ended with {_c(proj.ytd_, k, lang)} placements.")
-    yrs = ", ".join(map(str, proj.past_years_))
-    s = t(lang,
-          f"Da inizio anno al {proj.cutoff_:%d/%m/%Y} gli inserimenti sono {_c(proj.ytd_, k, lang)}. Negli anni "
-          f"{yrs}, entro la stessa data dell'anno si era realizzato il {present.fmt_pct(proj.seasonal_share_, lang)} "
-          f"degli inserimenti dell'intero anno. Se il {proj.year_} segue lo stesso andamento, l'anno si chiuderà con "
-          f"circa {present.fmt_num(proj.total_, lang)} inserimenti ({present.fmt_ci(*proj.ci_, lang)}, con una "
-          f"probabilità del {present.fmt_pct(proj.level, lang)}).",
-          f"From 1 January to {proj.cutoff_:%Y-%m-%d} there were {_c(proj.ytd_, k, lang)} placements. In {yrs}, "
-          f"{present.fmt_pct(proj.seasonal_share_, lang)} of the year's placements had happened by the same date. "
-          f"If {proj.year_} follows the same pattern, the year will end with about "
-          f"{present.fmt_num(proj.total_, lang)} placements ({present.fmt_ci(*proj.ci_, lang)}, with "
-          f"{present.fmt_pct(proj.level, lang)} probability).")
-    lo, hi = proj.seasonal_range_
-    s += t(lang,
-           f" Usando l'andamento di un solo anno alla volta, la stima va da {present.fmt_num(lo, lang)} a "
-           f"{present.fmt_num(hi, lang)}.",
-           f" Using one past year's pattern at a time, the projection ranges from {present.fmt_num(lo, lang)} to "
-           f"{present.fmt_num(hi, lang)}.")
-    if proj.target_ is not None:
-        gt = present.fmt_num(100 * growth_target, lang)
-        s += t(lang,
-               f" L'obiettivo (+{gt}% sul {proj.year_ - 1}) è di {present.fmt_num(proj.target_, lang)} inserimenti: "
-               f"ne è stato raggiunto il {present.fmt_pct(proj.ytd_ / proj.target_, lang)}, e la probabilità di "
-               f"raggiungerlo entro fine anno è {_chance(proj.prob_target_, lang)}.",
-               f" The target (+{gt}% on {proj.year_ - 1}) is {present.fmt_num(proj.target_, lang)} placements: "
-               f"{present.fmt_pct(proj.ytd_ / proj.target_, lang)} of it is reached, and the chance of reaching it by "
-               f"the end of the year is {_chance(proj.prob_target_, lang)}.")
-    return s
-
-
-def multiplicity_text(cmp: pd.DataFrame, lang: str) -> str:
-    """How many comparisons were tested and what the Holm correction changes, in words."""
-    t = present.tr
-    p = cmp["p_value"].dropna()
-    m = len(p)
-    if m == 0:
-        return t(lang, "Non è stato possibile alcun confronto con lo stesso periodo dell'anno prima.",
-                 "No comparison with the same period last year was possible.")
-    raw = int((p < 0.05).sum())
-    adj = int((cmp.loc[p.index, "p_holm"] < 0.05).sum())
-    return t(lang,
-             f"In questa sezione sono stati fatti {m} confronti con lo stesso periodo dell'anno prima (indicatori e "
-             f"canali). Quando si fanno molti confronti, qualcuno può sembrare una variazione vera solo per caso: per "
-             f"questo accanto al valore p di ogni confronto c'è il valore corretto con il metodo di Holm, che tiene "
-             f"conto di tutti i {m} confronti insieme. Sotto la soglia di 0,05 restano {adj} confronti su {m} con la "
-             f"correzione ({raw} senza).",
-             f"This section makes {m} comparisons with the same period last year (indicators and channels). With many "
-             f"comparisons some can look like real changes by chance alone, so each p-value is shown beside its "
-             f"Holm-adjusted value, which accounts for all {m} comparisons together. {adj} of {m} comparisons stay "
-             f"below 0.05 after adjustment ({raw} before).")
-
-
-def left_out_text(ind: Indicators, lang: str, k: int) -> str:
-    """Records dated after the cut-off, which the indicators leave out, in words."""
-    t = present.tr
-    lo = ind.left_out_
-    n = sum(lo.values())
-    if not n:
-        return t(lang, "Tutti i record dei dati sono datati entro la data di analisi e sono stati considerati.",
-                 "Every record in the data is dated on or before the analysis cut-off and was used.")
-    names = {
-        "participants_enrolled_after_cutoff": ("iscrizioni", "enrolments"),
-        "interviews_after_cutoff": ("colloqui", "interviews"),
-        "interviews_of_people_enrolled_after_cutoff": ("colloqui di persone iscritte dopo", "interviews of people enrolled later"),
-        "placements_after_cutoff": ("inserimenti", "placements"),
-    }
-    parts = [f"{_c(v, k, lang)} {names[key][0 if lang == 'it' else 1]}" for key, v in lo.items() if v]
-    return t(lang, f"Non sono considerati perché successivi alla data di analisi ({ind.cutoff_:%d/%m/%Y}): "
-                   + ", ".join(parts) + ".",
-             f"Left out because dated after the analysis cut-off ({ind.cutoff_:%Y-%m-%d}): " + ", ".join(parts) + ".")
-
-
-def _versus(now, before, change, lang: str, k: int, *, it: str, en: str) -> str:
-    """", contro 102 nel 2023 (+49%)": the comparison clause, or nothing when a count is hidden
-    (the change would reveal it) or missing."""
-    if pd.isna(before) or disclosure.is_small(now, k) or disclosure.is_small(before, k):
-        return ""
-    t = present.tr
-    return t(lang, f", contro {_c(before, k, lang)} {it} ({_fmt_change(change, lang)})",
-             f", against {_c(before, k, lang)} {en} ({_fmt_change(change, lang)})")
-
-
-def _target_sentence(proj: "AnnualProjection", growth_target: float, lang: str, k: int) -> str:
-    t = present.tr
-    gt = present.fmt_num(100 * growth_target, lang)
-    head = t(lang, f"Obiettivo {proj.year_}: {present.fmt_num(proj.target_, lang)} inserimenti (+{gt}% sul "
-                   f"{proj.year_ - 1}).",
-             f"Target for {proj.year_}: {present.fmt_num(proj.target_, lang)} placements (+{gt}% on {proj.year_ - 1}).")
-    reached = proj.ytd_ >= proj.target_
-    if proj.complete_:
-        return head + t(lang,
-                        f" L'anno si è chiuso con {_c(proj.ytd_, k, lang)} inserimenti "
-                        f"({present.fmt_pct(proj.ytd_ / proj.target_, lang)} dell'obiettivo): obiettivo "
-                        + ("raggiunto." if reached else "non raggiunto."),
-                        f" The year ended with {_c(proj.ytd_, k, lang)} placements "
-                        f"({present.fmt_pct(proj.ytd_ / proj.target_, lang)} of the target): target "
-                        + ("reached." if reached else "not reached."))
-    return head + t(lang,
-                    f" Da inizio anno sono {_c(proj.ytd_, k, lang)}; se il resto dell'anno segue l'andamento abituale "
-                    f"si arriverà a circa {present.fmt_num(proj.total_, lang)} ({present.fmt_ci(*proj.ci_, lang)}); "
-                    f"la probabilità di raggiungere l'obiettivo è {_chance(proj.prob_target_, lang)}.",
-                    f" So far this year: {_c(proj.ytd_, k, lang)}; if the rest of the year follows the usual pattern "
-                    f"it will end at about {present.fmt_num(proj.total_, lang)} ({present.fmt_ci(*proj.ci_, lang)}); "
-                    f"the chance of reaching the target is {_chance(proj.prob_target_, lang)}.")
-
-
-def _change_words(r, lang: str) -> str:
-    """Whether a change is larger than chance, in words."""
-    t = present.tr
-    if pd.isna(r["p_value"]):
-        return ""
-    if r["p_value"] < 0.05:
-        return t(lang, "una differenza difficilmente dovuta al caso", "a difference unlikely to be due to chance")
-    return t(lang, "una differenza che potrebbe essere dovuta al caso", "a difference that could be due to chance")
-
-
-def monitoring_summary(ind: Indicators, quarter: str, cmp_q: pd.DataFrame, proj: AnnualProjection | None,
-                       new_candidates_target: float, lang: str, k: int, *, growth_target: float = 0.15) -> list[str]:
-    """The "In breve" sentences of the quarterly monitoring."""
-    t = present.tr
-    out = []
-    qw = _quarter_words(quarter, lang)
-    pq = f"{int(quarter[:4]) - 1}"
-    r = cmp_q.loc["placements"]
-    vs = _versus(r["now"], r["before"], r["change"], lang, k, it=f"nello stesso trimestre del {pq}",
-                 en=f"in the same quarter of {pq}")
-    words = _change_words(r, lang) if vs else ""
-    if vs and words:
-        vs = vs[:-1] + f": {words})"
-    if not cmp_q.attrs.get("before_covered", True):
-        vs = t(lang, f" (nessun confronto: i dati iniziano il {ind.data_start_:%d/%m/%Y})",
-               f" (no comparison: the data start on {ind.data_start_:%Y-%m-%d})")
-    out.append(t(lang, f"Nel {qw} gli inserimenti lavorativi sono stati {_c(r['now'], k, lang)}{vs}.",
-                 f"In the {qw} there were {_c(r['now'], k, lang)} job placements{vs}."))
-    rp = cmp_q.loc["permanent"]
-    vs = _versus(rp["now"], rp["before"], rp["change"], lang, k, it="un anno prima", en="a year earlier")
-    if vs:
-        out.append(t(lang, f"Quelli a tempo indeterminato sono stati {_c(rp['now'], k, lang)}{vs}.",
-                     f"Permanent contracts numbered {_c(rp['now'], k, lang)}{vs}."))
-    if proj is not None and proj.target_ is not None:
-        out.append(_target_sentence(proj, growth_target, lang, k))
-    ytd = ind.period(*ind.ytd_bounds())
-    if not disclosure.is_small(ytd["first_placed"], k) and not disclosure.is_small(ytd["persons_placed"], k):
-        lo, hi = _wilson(ytd["first_placed"], ytd["persons_placed"])
-        share = ytd["first_placed_share"]
-        verdict = (t(lang, "sopra", "above") if lo > new_candidates_target else
-                   t(lang, "sotto", "below") if hi < new_candidates_target else t(lang, "in linea con", "in line with"))
-        out.append(t(lang,
-                     f"Su 100 persone inserite da inizio anno, {_n100(share, lang)} non erano mai "
-                     f"state inserite prima (tra {present.fmt_num(100 * lo, lang)} e {present.fmt_num(100 * hi, lang)} "
-                     f"su 100): {verdict} l'obiettivo di {present.fmt_num(100 * new_candidates_target, lang)} su 100.",
-                     f"Of every 100 people placed this year, {_n100(share, lang)} had never been "
-                     f"placed before (between {present.fmt_num(100 * lo, lang)} and {present.fmt_num(100 * hi, lang)} "
-                     f"in 100): {verdict} the target of {present.fmt_num(100 * new_candidates_target, lang)} in 100."))
-    qi = ind.period(*quarter_bounds(quarter))
-    if not disclosure.is_small(qi["interview_eligible"], k) and not disclosure.is_small(qi["interviewed_within"], k):
-        out.append(t(lang,
-                     f"Degli iscritti nel trimestre, {present.per100(qi['interviewed_within_share'], lang)} hanno avuto "
-                     f"il colloquio di accoglienza entro {ind.interview_days} giorni dall'iscrizione.",
-                     f"Of the people enrolled in the quarter, {present.per100(qi['interviewed_within_share'], lang)} had "
-                     f"their intake interview within {ind.interview_days} days of enrolment."))
-    return out
-
-
-# ============================================================================ charts
-
-
-def _shown(values: pd.DataFrame, k: int, lines: str = _LINES) -> pd.DataFrame:
-    """Boolean frame: which counts a chart may draw (the same suppression as the tables)."""
-    return ~_mask(values, list(values.columns), k, lines)
-
-
-def _add_note(fig, note: str):
-    """A footnote under the whole figure (below rotated tick labels too)."""
-    if note:
-        fig.tight_layout()
-        fig.text(0.01, -0.01, note.strip(), fontsize=9, va="top", ha="left")
-
-
-_MONTHS = {"it": ["gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic"],
-           "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]}
-
-
-def _suppressed_note(n_hidden: int, k: int, lang: str) -> str:
-    if not n_hidden:
-        return ""
-    return present.tr(lang, f" Valori sotto {k} (e quelli che li rivelerebbero) non sono disegnati.",
-                      f" Values below {k} (and those that would reveal them) are not drawn.")
-
-
-def plot_by_year(ind: Indicators, lang: str, k: int):
-    """Bars of enrolments and placements by year (an incomplete year drawn lighter)."""
-    import matplotlib.pyplot as plt
-
-    t = present.tr
-    tab = ind.table("year")
-    vals = tab[["enrolments", "placements"]].astype(float)
-    ok = _shown(vals, k)
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    x = np.arange(len(tab))
-    for j, (col, colour, lab) in enumerate([("enrolments", present.PALETTE[0], t(lang, "Iscritti", "Enrolments")),
-                                            ("placements", present.PALETTE[1], t(lang, "Inserimenti", "Placements"))]):
-        h = vals[col].where(ok[col])
-        bars = ax.bar(x + (j - 0.5) * 0.4, h, width=0.4, color=colour, label=lab)
-        for b, c in zip(bars, tab["complete"]):
-            if not c:
-                b.set_alpha(0.45)
-                b.set_hatch("//")
-    ax.set_xticks(x, [p if c else f"{p}*" for p, c in zip(tab["period"], tab["complete"])])
-    ax.set_ylabel(t(lang, "Numero", "Number"))
-    ax.set_title(t(lang, "Iscritti e inserimenti per anno", "Enrolments and placements by year"))
-    ax.legend()
-    _add_note(fig, t(lang, "* anno non completo (fino alla data di analisi)", "* incomplete year (to the cut-off)")
-              + _suppressed_note(int((~ok).to_numpy().sum()), k, lang))
-    return fig
-
-
-def plot_mix_by_year(ind: Indicators, column: str, years, lang: str, k: int, *, top: int | None = None):
-    """100% stacked bars: the share of each level in each year. Levels hidden in the table are
-    drawn together as one grey "not shown" segment."""
-    import matplotlib.pyplot as plt
-
-    t = present.tr
-    wide = ind.breakdown(column, "year", top=top).loc[[str(y) for y in years]]
-    # suppression as in the table: levels x years with the total row
-    block = pd.concat([wide.T, wide.sum(axis=1).to_frame("total").T]).astype(float)
-    ok = _shown(block, k).drop(index="total").T
-    share = wide.div(wide.sum(axis=1), axis=0).where(ok)
-    rest = 1 - share.sum(axis=1)
-    fig, ax = plt.subplots(figsize=(9, 1.6 + 0.6 * len(years)))
-    left = np.zeros(len(years))
-    colours = (present.PALETTE * 3)[: wide.shape[1]]
-    ylab = [str(y) for y in years]
-    for lv, colour in zip(wide.columns, colours):
-        v = share[lv].fillna(0).to_numpy()
-        if not v.any():
-            continue
-        ax.barh(ylab, v, left=left, color=colour, label=level_label(column, lv, lang))
-        for i, (val, l0) in enumerate(zip(v, left)):
-            if val >= 0.06:
-                ax.text(l0 + val / 2, i, present.fmt_pct(val, lang), ha="center", va="center", fontsize=9,
-                        color="white" if colour in ("#0072B2", "#000000", "#D55E00", "#009E73") else "black")
-        left += v
-    if (rest > 1e-9).any():
-        ax.barh(ylab, rest.to_numpy(), left=left, color="#BBBBBB",
-                label=t(lang, f"Non mostrati (meno di {k} persone)", f"Not shown (fewer than {k} people)"))
-    ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(lambda v, _: present.fmt_pct(v, lang))
-    ax.invert_yaxis()
-    ax.legend(ncol=min(4, wide.shape[1] + 1), loc="upper left", bbox_to_anchor=(0, -0.12 if len(years) > 2 else -0.2))
-    ax.set_title(t(lang, f"{_COLUMN_LABELS[column][0]}: composizione per anno",
-                   f"{_COLUMN_LABELS[column][1]}: mix by year"))
-    return fig
-
-
-def plot_q1(ind: Indicators, lang: str, k: int):
-    """First-quarter placements by year, with the permanent ones."""
-    import matplotlib.pyplot as plt
-
-    t = present.tr
-    tab = ind.table("quarter")
-    q1 = tab[tab["period"].str.endswith("Q1") & tab["complete"]]
-    vals = q1[["placements", "permanent"]].astype(float).reset_index(drop=True)
-    ok = _shown(vals, k)
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    years = q1["period"].str[:4].tolist()
-    ax.bar(years, vals["placements"].where(ok["placements"]), color=present.PALETTE[0],
-           label=t(lang, "Inserimenti", "Placements"))
-    ax.bar(years, vals["permanent"].where(ok["permanent"]), color=present.PALETTE[1], width=0.5,
-           label=t(lang, "di cui a tempo indeterminato", "of which permanent"))
-    ax.set_ylabel(t(lang, "Inserimenti nel 1° trimestre", "Placements in Q1"))
-    ax.set_title(t(lang, "Inserimenti nel primo trimestre di ogni anno", "Placements in the first quarter of each year"))
-    ax.legend()
-    _add_note(fig, _suppressed_note(int((~ok).to_numpy().sum()), k, lang))
-    return fig
-
-
-def _quarter_axis(ax, labels, lang):
-    """One tick per quarter, the year written under its first quarter."""
-    q1 = [i for i, p in enumerate(labels) if p.endswith("Q1")]
-    ax.set_xticks(q1, [labels[i][:4] for i in q1])
-    ax.set_xticks(range(len(labels)), minor=True)
-    ax.tick_params(axis="x", which="minor", length=3)
-    ax.set_xlabel(present.tr(lang, "Trimestri (l'anno è segnato sul primo trimestre)",
-                             "Quarters (the year marks its first quarter)"))
-
-
-def plot_quarterly(ind: Indicators, indicator: str, lang: str, k: int, *, growth_target: float | None = None,
-                   share_target: float | None = None):
-    """An indicator over all complete quarters, with its target drawn.
-
-    For a count, ``growth_target`` draws, for the quarters of the cut-off's year, the level that
-    is ``(1 + growth_target)`` times the same quarter of the year before. For a share,
-    ``share_target`` draws a horizontal line.
-    """
-    import matplotlib.pyplot as plt
-
-    t = present.tr
-    kind = INDICATORS[indicator][0]
-    name = _label(indicator, lang, ind.interview_days)
-    tab = ind.table("quarter")
-    tab = tab[tab["complete"]].reset_index(drop=True)
-    labels = tab["period"].tolist()
-    fig, ax = plt.subplots(figsize=(10, 4.5))
-    hidden = 0
-    if kind == "count":
-        ok = _shown(tab[[indicator]].astype(float), k)[indicator]
-        hidden = int((~ok).sum())
-        y = tab[indicator].astype(float).where(ok)
-    else:
-        num, den = _SHARES.get(indicator, ("interviewed_within", "interview_eligible"))
-        ok = _shown(tab[[num]].astype(float), k)[num] & ~tab[den].map(lambda v: disclosure.is_small(v, k))
-        hidden = int((~ok).sum())
-        y = tab[indicator].astype(float).where(ok)
-    ax.plot(range(len(labels)), y, marker="o", color=present.PALETTE[0], label=name)
-    if kind == "count" and growth_target is not None:
-        year = str(ind.cutoff_.year)
-        xs, ys = [], []
-        for i, p in enumerate(labels):
-            prev = f"{int(p[:4]) - 1}Q{p[-1]}"
-            if p.startswith(year) and prev in labels:
-                xs.append(i)
-                ys.append((1 + growth_target) * tab.loc[labels.index(prev), indicator])
-        if xs:
-            ax.scatter(xs, ys, marker="_", s=600, linewidths=3, color=present.PALETTE[5], zorder=3,
-                       label=t(lang, f"Obiettivo: +{present.fmt_num(100 * growth_target, lang)}% sullo stesso trimestre "
-                                     "dell'anno prima",
-                               f"Target: +{present.fmt_num(100 * growth_target, lang)}% on the same quarter last year"))
-    if kind == "share":
-        ax.yaxis.set_major_formatter(lambda v, _: present.fmt_pct(v, lang))
-        ax.set_ylim(0, 1.05)
-        if share_target is not None:
-            ax.axhline(share_target, color=present.PALETTE[5], linestyle="--",
-                       label=t(lang, f"Obiettivo: {present.fmt_pct(share_target, lang)}",
-                               f"Target: {present.fmt_pct(share_target, lang)}"))
-    _quarter_axis(ax, labels, lang)
-    ax.set_title(name[:1].upper() + name[1:] + t(lang, " per trimestre", " by quarter"))
-    ax.legend(loc="best")
-    if kind != "share":
-        ax.set_ylim(bottom=0)
-    _add_note(fig, _suppressed_note(hidden, k, lang))
-    return fig
-
-
-def plot_interviews(ind: Indicators, lang: str, k: int):
-    """Two panels over complete quarters: share interviewed within the target days, median days."""
-    import matplotlib.pyplot as plt
-
-    t = present.tr
-    tab = ind.table("quarter")
-    tab = tab[tab["complete"]].reset_index(drop=True)
-    labels = tab["period"].tolist()
-    ok = _shown(tab[["interviewed_within"]].astype(float), k)["interviewed_within"] & ~tab["interview_eligible"].map(
-        lambda v: disclosure.is_small(v, k))
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.2))
-    D = ind.interview_days
-    a1.plot(range(len(labels)), tab["interviewed_within_share"].where(ok), marker="o", color=present.PALETTE[0])
-    a1.yaxis.set_major_formatter(lambda v, _: present.fmt_pct(v, lang))
-    a1.set_ylim(0, 1.05)
-    a1.set_title(t(lang, f"Colloquio entro {D} giorni (quota)", f"Interviewed within {D} days (share)"))
-    a2.plot(range(len(labels)), tab["median_days_to_interview"].where(ok), marker="o", color=present.PALETTE[2])
-    a2.axhline(D, color=present.PALETTE[5], linestyle="--", label=t(lang, f"Obiettivo: {D} giorni", f"Target: {D} days"))
-    a2.set_title(t(lang, "Giorni mediani dall'iscrizione al colloquio", "Median days from enrolment to interview"))
-    a2.legend()
-    for a in (a1, a2):
-        _quarter_axis(a, labels, lang)
-    a2.set_ylim(bottom=0)
-    _add_note(fig, _suppressed_note(int((~ok).sum()), k, lang))
-    return fig
-
-
-def plot_channels(ind: Indicators, lang: str, k: int):
-    """Placements by channel and year, stacked (the current year to the cut-off, marked *).
-
-    Years rather than quarters: most channels place fewer than ten people a quarter, which
-    the disclosure rules would hide. Hidden cells are not drawn.
-    """
-    import matplotlib.pyplot as plt
-
-    t = present.tr
-    wide = ind.breakdown("channel", "year")
-    complete = ind.table("year").set_index("period")["complete"]
-    ok = _shown(wide.astype(float), k, lines="both")  # channels add up to the year's total
-    fig, ax = plt.subplots(figsize=(10, 4.8))
-    bottom = np.zeros(len(wide))
-    labels = [p if complete[p] else f"{p}*" for p in wide.index]
-    for c, colour in zip(wide.columns, present.PALETTE):
-        v = wide[c].astype(float).where(ok[c]).fillna(0).to_numpy()
-        if not v.any():
-            continue
-        ax.bar(labels, v, bottom=bottom, color=colour, label=level_label("channel", c, lang))
-        bottom += v
-    ax.set_ylabel(t(lang, "Inserimenti", "Placements"))
-    ax.set_title(t(lang, "Inserimenti per canale e anno", "Placements by channel and year"))
-    ax.legend(ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    _add_note(fig, t(lang, "* anno non completo (fino alla data di analisi).", "* incomplete year (to the cut-off).")
-              + _suppressed_note(int((~ok).to_numpy().sum()), k, lang))
-    return fig
-
-
-def plot_cumulative(ind: Indicators, proj: AnnualProjection | None, lang: str, k: int):
-    """This year's placements day by day against the target path and the projection.
-
-    The target path is last year's cumulative placements times the target ratio, so it carries
-    last year's seasonality; the projection interval is drawn at 31 December. Without a
-    projection (``None``) only this year's line is drawn.
-    """
-    import matplotlib.pyplot as plt
-
-    t = present.tr
-    year = ind.cutoff_.year
-    d = ind.placements_["started_on"]
-    days = pd.date_range(f"{year}-01-01", f"{year}-12-31")
-    fig, ax = plt.subplots(figsize=(10, 4.8))
-    this = d[d.dt.year == year].dt.dayofyear.value_counts().reindex(range(1, len(days) + 1), fill_value=0).cumsum()
-    upto = (ind.cutoff_ - pd.Timestamp(year=year, month=1, day=1)).days + 1
-    y_this = this.iloc[:upto].astype(float)
-    # a running total below k would reveal a small count: start drawing once it reaches k
-    y_this = y_this.where(y_this >= k)
-    ax.plot(days[:upto], y_this.to_numpy(), color=present.PALETTE[0], lw=2.5,
-            label=t(lang, f"Inserimenti {year}", f"Placements {year}"))
-    if proj is not None and proj.target_ is not None:
-        prev = d[d.dt.year == year - 1]
-        ratio = proj.target_ / max(len(prev), 1)
-        n_prev = len(pd.date_range(f"{year - 1}-01-01", f"{year - 1}-12-31"))
-        cum_prev = prev.dt.dayofyear.value_counts().reindex(range(1, n_prev + 1), fill_value=0).cumsum()
-        path = (cum_prev * ratio).reindex(range(1, len(days) + 1)).ffill().to_numpy()
-        ax.plot(days, path, color=present.PALETTE[5], linestyle="--",
-                label=t(lang, f"Percorso dell'obiettivo ({present.fmt_num(proj.target_, lang)} a fine anno)",
-                        f"Target path ({present.fmt_num(proj.target_, lang)} by year end)"))
-    if proj is not None:
-        end = days[-1]
-        ax.errorbar([end], [proj.total_], yerr=[[proj.total_ - proj.ci_[0]], [proj.ci_[1] - proj.total_]], fmt="o",
-                    color=present.PALETTE[2], capsize=6, lw=2,
-                    label=t(lang, f"Previsione a fine anno (intervallo al {present.fmt_pct(proj.level, lang)})",
-                            f"Year-end projection ({present.fmt_pct(proj.level, lang)} interval)"))
-        ax.plot([days[upto - 1], end], [proj.ytd_, proj.total_], color=present.PALETTE[2], linestyle=":")
-    ax.set_ylim(bottom=0)
-    ticks = pd.date_range(f"{year}-01-01", f"{year}-12-01", freq="MS")
-    ax.set_xticks(ticks, [_MONTHS[lang][m.month - 1] for m in ticks])
-    ax.set_ylabel(t(lang, "Inserimenti da inizio anno", "Placements since 1 January"))
-    ax.set_title(t(lang, f"Inserimenti {year}: andamento verso l'obiettivo", f"Placements {year}: progress to target"))
-    ax.legend(loc="upper left")
-    return fig
+    ind = Indicators(interview_days=interview_days).fit(ds, cutoff=cutoff)
+    ref = ind.reference_quarter(quarter)
+    proj = ind.projection(growth_target=growth_target, past_years=past_years)
+    return KpiResult(ind=ind, by_year=ind.table("year"), by_quarter=ind.table("quarter"),
+                     years=tuple(int(y) for y in years), quarter=ref,
+                     compare_quarter=ind.compare(*quarter_bounds(ref)), compare_ytd=ind.compare(*ind.ytd_bounds()),
+                     projection=proj, projection_problem=ind.projection_problem_, growth_target=float(growth_target))
 
 
 # ============================================================================ example data

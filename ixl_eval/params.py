@@ -42,6 +42,7 @@ import datetime as dt
 import difflib
 import io
 import json
+import re
 import tokenize
 import types
 import typing
@@ -107,6 +108,11 @@ ReportYears = Annotated[tuple[Annotated[int, Field(ge=2000, le=2100)], ...], Dat
 EnrolFrom = Annotated[Optional[dt.date], DataCheck("enrol_from")]
 
 
+#: The smallest disclosure threshold a parameter set may ask for: below 5, a table would show
+#: counts of one to four people, which is what small-cell suppression exists to prevent.
+MIN_DISCLOSURE_THRESHOLD = 5
+
+
 class CommonParams(_Frozen):
     """Parameters every notebook shares (each notebook also gets ``output_dir`` from the runner)."""
 
@@ -122,7 +128,9 @@ class CommonParams(_Frozen):
     )
     lang: Literal["it", "en"] = Field("it", description="Report language: `it` (Italian) or `en` (English).")
     disclosure_threshold: int = Field(
-        10, ge=1, le=1000, description='Counts of people below this are shown as "<k" (with secondary suppression).'
+        10, ge=MIN_DISCLOSURE_THRESHOLD, le=1000,
+        description='Counts of people below this are shown as "<k" (with secondary suppression). At least '
+        f'{MIN_DISCLOSURE_THRESHOLD}: a smaller threshold would show counts that identify people.'
     )
 
     @field_validator("cutoff", mode="before")
@@ -275,6 +283,10 @@ class TempoInserimentoParams(_Frozen):
     def _window(self):
         if self.enrol_from and self.enrol_to and self.enrol_to < self.enrol_from:
             raise ValueError("enrol_to is before enrol_from")
+        both = [c for c in self.cox_covariates if c in self.cox_strata]
+        if both:
+            # The model cannot estimate a ratio for a characteristic it also stratifies on.
+            raise ValueError(f"{', '.join(both)} is in both cox_covariates and cox_strata: keep it in one of them")
         return self
 
 
@@ -479,10 +491,18 @@ def load_params(path) -> ParamSet:
     """
     path = Path(path)
     file = path.name
+    from .io import read_yaml_text
+
     try:
-        text = path.read_text(encoding="utf-8")
+        # Size, encoding and anchors/aliases are checked before the YAML is parsed: an alias
+        # bomb of a few lines expands into gigabytes inside the parser.
+        text = read_yaml_text(path, "a parameter set")
     except OSError as e:
         raise ParamsError(f"{path}: cannot read the parameter set ({e.strerror or e})") from e
+    except ValueError as e:
+        m = re.match(rf"{re.escape(file)}, line (\d+): (.*)", str(e), re.S)
+        line, msg = (int(m.group(1)), m.group(2)) if m else (None, str(e))
+        _raise([Problem("", msg, line, file)], str(path))
     try:
         node = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
@@ -583,6 +603,44 @@ def check_against_data(pset: ParamSet, ds) -> list[Problem]:
                     add(loc, f"year(s) {bad} outside the data ({first.year}–{cutoff.year})")
             elif kind == "enrol_from" and value is not None and value > cutoff:
                 add(loc, f"{value} is after the cut-off {cutoff}")
+        out += _notebook_refusals(key, model, ds, cutoff, lambda loc, key=key: Problem(
+            _fmt_path(("notebooks", key) + loc), "", _line_for(lines, ("notebooks", key) + loc), file))
+    return out
+
+
+def _notebook_refusals(key: str, model, ds, cutoff, where) -> list[Problem]:
+    """What a notebook would refuse at its first computation, asked of the same functions here.
+
+    The notebook's own checks are the reference: the quarter of the monitoring report must be
+    complete at the cut-off and within the data (:meth:`ixl_eval.kpi.Indicators.reference_quarter`),
+    and the time-to-placement cohort must have somebody in it (its enrolment window, contract
+    types and time zero, as :func:`ixl_eval.placement_time.analyse` builds it).
+    """
+    import dataclasses
+
+    out = []
+
+    def refused(loc, message):
+        out.append(dataclasses.replace(where(loc), message=message))
+
+    if key == "monitoraggio_trimestrale" and model.quarter:
+        from .kpi import Indicators
+
+        try:
+            Indicators(interview_days=model.interview_days).fit(ds, cutoff=cutoff).reference_quarter(model.quarter)
+        except ValueError as e:
+            refused(("quarter",), str(e))
+    if key == "tempo_inserimento":
+        from .cohorts import time_to_placement
+
+        f = time_to_placement(ds, enrol_from=model.enrol_from, enrol_to=model.enrol_to,
+                              contract_types=list(model.contract_types) or None, time_zero=model.time_zero,
+                              cutoff=cutoff)
+        if len(f) == 0:
+            loc = ("enrol_to",) if model.enrol_to else ("enrol_from",) if model.enrol_from else ("time_zero",)
+            window = f"{model.enrol_from or 'the first enrolment'} to {model.enrol_to or cutoff}"
+            refused(loc, f"nobody enrolled from {window} can be followed (cut-off {cutoff}): "
+                         "widen the enrolment window")
     return out
 
 
@@ -738,6 +796,14 @@ _CHECK_TEXT = {
 }
 
 
+# What `params check` asks of the notebooks' own functions (see _notebook_refusals).
+_REFUSAL_TEXT = {
+    "monitoraggio_trimestrale": ("`quarter`: complete at the cut-off and not before the first enrolment",),
+    "tempo_inserimento": ("the cohort of `enrol_from`–`enrol_to` (with `contract_types` and `time_zero`) has at "
+                          "least one person",),
+}
+
+
 def _md_type(annotation) -> str:
     origin = typing.get_origin(annotation)
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
@@ -812,6 +878,10 @@ def render_docs() -> str:
         "Checked against the data: the cut-off is not after the extract date. Notebooks also receive "
         "`output_dir` (the run folder) from the runner; it is not set in the YAML.",
         "",
+        f"`disclosure_threshold` is at least {MIN_DISCLOSURE_THRESHOLD}: smaller counts identify people. A parameter "
+        "file is UTF-8 YAML of at most 256 KiB (limit `yaml_kb`, see `docs/limits.md`), without anchors and "
+        "aliases (`&name`, `*name`).",
+        "",
         "## Subgroups",
         "",
         "Where a notebook takes subgroups, these names are allowed; `params check --data` verifies that "
@@ -827,8 +897,9 @@ def render_docs() -> str:
         parts += ["", f"### `{key}`", "", (model.__doc__ or "").strip(), ""]
         parts += [_md_table(model) if model.model_fields else "_No parameters of its own._"]
         checks = [(n, m.kind) for n, f in model.model_fields.items() for m in f.metadata if isinstance(m, DataCheck)]
-        if checks:
-            parts += ["", "Checked against the data: " + "; ".join(f"`{n}`: {_CHECK_TEXT[k]}" for n, k in checks) + "."]
+        texts = [f"`{n}`: {_CHECK_TEXT[k]}" for n, k in checks] + list(_REFUSAL_TEXT.get(key, ()))
+        if texts:
+            parts += ["", "Checked against the data: " + "; ".join(texts) + "."]
     return "\n".join(parts) + "\n"
 
 

@@ -43,8 +43,12 @@ from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .exceptions import ParamsError
-from .paths import NOTEBOOKS_DIR, OUTPUTS_DIR, PACKAGE_DIR, resolve_data_dir
+import shutil
+import signal
+import socket
+
+from .exceptions import OutputError, ParamsError, RunError
+from .paths import NOTEBOOKS_DIR, OUTPUTS_DIR, PACKAGE_DIR, REPO_ROOT, resolve_data_dir
 
 __all__ = ["run", "main_run", "RunResult", "NotebookRun", "find_notebooks", "run_id_for"]
 
@@ -90,6 +94,7 @@ class RunResult:
     status: str
     notebooks: tuple[NotebookRun, ...]
     duration_s: float
+    comparison_error: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -131,20 +136,102 @@ def run_id_for(started: dt.datetime, name: str, sha256: dict) -> str:
     return f"{started:%Y%m%d-%H%M%S}_{name}_{h[:8]}"
 
 
+_OWNER_FILE = ".ixl-run-owner"  # in a .tmp-* run folder and a kernel folder: host and pid of the run
+_STALE_WITHOUT_OWNER_S = 6 * 3600  # folders of earlier versions carry no owner: stale once this old
+
+
+def _mark_owner(folder: Path) -> None:
+    (folder / _OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8")
+
+
 def _reserve_tmp(outputs: Path, run_id: str) -> tuple[str, Path]:
-    """Create ``.tmp-<id>`` atomically, adding ``-2``, ``-3``... if the id is taken."""
-    outputs.mkdir(parents=True, exist_ok=True)
-    for n in range(1, 1000):
-        rid = run_id if n == 1 else f"{run_id}-{n}"
-        tmp = outputs / f".tmp-{rid}"
-        if (outputs / rid).exists():
-            continue
+    """Create ``.tmp-<id>`` atomically, adding ``-2``, ``-3``... if the id is taken.
+
+    Raises
+    ------
+    OutputError
+        The outputs folder cannot be created or written (read-only, not a folder, disk full).
+    """
+    try:
+        outputs.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 1000):
+            rid = run_id if n == 1 else f"{run_id}-{n}"
+            tmp = outputs / f".tmp-{rid}"
+            if (outputs / rid).exists():
+                continue
+            try:
+                tmp.mkdir()
+            except FileExistsError:
+                continue
+            _mark_owner(tmp)
+            return rid, tmp
+    except OSError as e:
+        raise OutputError(f"cannot write the run folder in {_shown(outputs)}: {e.strerror or e}; "
+                          "choose a writable folder with --outputs") from None
+    raise OutputError(f"cannot find a free run id for {run_id} in {_shown(outputs)}")
+
+
+def _shown(path: Path) -> str:
+    """A path as messages and records show it: relative to the repository when inside it."""
+    return _portable(path)
+
+
+def _portable(path) -> str:
+    """``path`` relative to the repository (``data/synthetic``, ``../extracts/2024q1``): what the
+    manifest records, so no absolute path of the machine is kept, yet a later comparison can still
+    find the folder (:func:`ixl_eval.paths.resolve_data_dir` reads paths relative to the repository)."""
+    p = Path(path).resolve()
+    try:
+        return os.path.relpath(p, REPO_ROOT)
+    except ValueError:  # another drive (Windows): the name is all that can be recorded
+        return p.name
+
+
+def _owner_alive(folder: Path) -> bool:
+    """Whether the run that made ``folder`` may still be running (unknown owners count as alive
+    until they are old enough)."""
+    try:
+        host, pid = (folder / _OWNER_FILE).read_text(encoding="utf-8").split()
+    except (OSError, ValueError):
         try:
-            tmp.mkdir()
-        except FileExistsError:
+            age = time.time() - folder.stat().st_mtime
+        except OSError:
+            return False
+        return age < _STALE_WITHOUT_OWNER_S
+    if host != socket.gethostname():
+        return True  # another machine sharing the folder: not ours to judge
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True
+
+
+def _kernel_root() -> Path:
+    return Path(tempfile.gettempdir())
+
+
+def clean_stale(outputs: Path) -> list[str]:
+    """Remove ``.tmp-*`` run folders and ``ixl-kernel-*`` folders left by runs that are no longer
+    alive (killed, power cut); return what was removed, for the run to say so.
+
+    A kernel folder holds the validated records handed to the kernels: it must not outlive its run.
+    """
+    removed = []
+    candidates = sorted(outputs.glob(".tmp-*")) if outputs.is_dir() else []
+    candidates += sorted(_kernel_root().glob("ixl-kernel-*"))
+    for d in candidates:
+        try:
+            if not d.is_dir() or d.is_symlink() or d.stat().st_uid != os.getuid() or _owner_alive(d):
+                continue
+        except OSError:
             continue
-        return rid, tmp
-    raise RuntimeError(f"cannot find a free run id for {run_id} in {outputs}")
+        shutil.rmtree(d, ignore_errors=True)
+        if not d.exists():
+            removed.append(d.name if d.parent == _kernel_root() else _shown(d))
+    return removed
 
 
 def _latest_run(outputs: Path, name: str, before: str) -> Path | None:
@@ -242,7 +329,12 @@ def _kernel(jobs: int, dataset=None):
     from .dataset import HANDOVER_ENV, hand_over
 
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
-    with tempfile.TemporaryDirectory(prefix="ixl-kernel-") as tmp:
+    # A private folder (0700, mkdtemp's mode, checked below) holds the kernelspec, the sockets,
+    # the connection files and the validated records handed to the kernels; it is removed on
+    # every exit path, and a folder left by a killed run is removed by the next run (clean_stale).
+    with tempfile.TemporaryDirectory(prefix="ixl-kernel-", dir=_kernel_root()) as tmp:
+        os.chmod(tmp, 0o700)
+        _mark_owner(Path(tmp))
         kdir = Path(tmp) / "kernels" / _KERNEL_NAME
         kdir.mkdir(parents=True)
         spec = {
@@ -270,15 +362,19 @@ def _kernel(jobs: int, dataset=None):
             spec["env"][HANDOVER_ENV] = str(handed)
         (kdir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
         (Path(tmp) / "sockets").mkdir()
-        old = os.environ.get("JUPYTER_PATH")
-        os.environ["JUPYTER_PATH"] = os.pathsep.join([tmp] + ([old] if old else []))
+        (Path(tmp) / "runtime").mkdir()
+        saved = {k: os.environ.get(k) for k in ("JUPYTER_PATH", "JUPYTER_RUNTIME_DIR")}
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([tmp] + ([saved["JUPYTER_PATH"]] if saved["JUPYTER_PATH"] else []))
+        # Connection files (the kernels' keys) go in the private folder too, not in ~/.local or /tmp.
+        os.environ["JUPYTER_RUNTIME_DIR"] = str(Path(tmp) / "runtime")
         try:
             yield _KERNEL_NAME, Path(tmp) / "sockets"
         finally:
-            if old is None:
-                os.environ.pop("JUPYTER_PATH", None)
-            else:
-                os.environ["JUPYTER_PATH"] = old
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 # ---------------------------------------------------------------------------- HTML export
@@ -371,6 +467,79 @@ def _add_toc(doc: str, lang: str) -> str:
     return str(soup)
 
 
+def _reader_page(doc: str, lang: str, key: str, run_dir: Path | None, css: str, source_text: str = "") -> str:
+    """Make an exported report navigable by keyboard and self-contained in its run folder.
+
+    - no ``tabindex`` on nbconvert's output containers (one useless tab stop per output);
+    - every table sits in a labelled, focusable ``.ixl-table-wrap`` region that scrolls on screen
+      (the renderer of ``ixl_eval.report`` already writes one; older outputs get one here);
+    - a skip link to the main content, then a link back to ``index.html`` and to the method notes;
+    - the method notes the report cites (``docs/caveats/*.md``) are written to ``caveats/`` in the
+      run folder (``ixl_eval.caveat_pages``), and each citation in the text links to its page.
+    """
+    from bs4 import BeautifulSoup, NavigableString
+
+    from . import caveat_pages
+
+    it = lang == "it"
+    soup = BeautifulSoup(doc, "html.parser")
+    body = soup.body
+    main = soup.find("main") or body
+    for el in soup.find_all(attrs={"tabindex": True}):
+        if any(c.startswith("jp-") for c in el.get("class", [])):
+            del el["tabindex"]
+    for n, table in enumerate(main.find_all("table"), 1):
+        if table.find_parent(class_="ixl-table-wrap") is not None:
+            continue
+        cap = table.find("caption")
+        label = cap.get_text(" ", strip=True) if cap is not None else ""
+        wrap = soup.new_tag("div", attrs={"class": "ixl-table-wrap", "role": "region", "tabindex": "0",
+                                          "aria-label": label or f"{'Tabella' if it else 'Table'} {n}"})
+        table.wrap(wrap)
+
+    names = caveat_pages.cited_by(key, main.get_text(" "), source_text)
+    if run_dir is not None and names:
+        caveat_pages.ship(names, run_dir, css, lang)
+    for s in list(main.find_all(string=caveat_pages.CITATION)):
+        if s.find_parent("a") is not None or not isinstance(s, NavigableString):
+            continue
+        text, pos, parts = str(s), 0, []
+        for m in caveat_pages.CITATION.finditer(text):
+            if m.group(1) not in names:
+                continue
+            parts.append(NavigableString(text[pos:m.start()]))
+            a = soup.new_tag("a", href=f"caveats/{m.group(1)}.html", hreflang="en")
+            a.string = m.group(0)
+            parts.append(a)
+            pos = m.end()
+        if not parts:
+            continue
+        parts.append(NavigableString(text[pos:]))
+        for part in parts:
+            s.insert_before(part)
+        s.extract()
+
+    target = main.get("id") or "contenuto"
+    main["id"] = target
+    main["tabindex"] = "-1"
+    skip = soup.new_tag("a", attrs={"class": "ixl-skip", "href": f"#{target}"})
+    skip.string = "Vai al contenuto" if it else "Skip to content"
+    nav = soup.new_tag("nav", attrs={"class": "ixl-topnav", "aria-label": "Navigazione" if it else "Navigation"})
+    back = soup.new_tag("a", href="index.html")
+    back.string = "← Indice dell'esecuzione" if it else "← Run index"
+    nav.append(back)
+    for name in names:
+        sep = soup.new_tag("span", attrs={"class": "ixl-sep", "aria-hidden": "true"})
+        sep.string = "·"
+        nav.append(sep)
+        a = soup.new_tag("a", href=f"caveats/{name}.html", hreflang="en")
+        a.string = (f"Note di metodo: {name} (in inglese)" if it else f"Method notes: {name}")
+        nav.append(a)
+    body.insert(0, nav)
+    body.insert(0, skip)
+    return str(soup)
+
+
 class _HtmlExport:
     """Executed notebook → the reader's HTML: no code, no prompts, no stderr, a table of contents.
 
@@ -407,12 +576,17 @@ class _HtmlExport:
             self._get_exporter()
 
     def export(self, ipynb) -> str:
+        """The reader's HTML of an executed notebook; the method notes it cites are written next
+        to it (``caveats/`` in the notebook's folder, the run folder)."""
         import nbformat
 
-        nb = _reader_notebook(nbformat.read(str(ipynb), as_version=4), self.lang)
+        ipynb = Path(ipynb)
+        nb = nbformat.read(str(ipynb), as_version=4)
+        source_text = "\n".join(c.get("source", "") for c in nb.cells)
+        nb = _reader_notebook(nb, self.lang)
         with self._lock:
             body, _ = self._get_exporter().from_notebook_node(nb, resources={"ixl_css": self._css})
-        return _add_toc(body, self.lang)
+        return _reader_page(_add_toc(body, self.lang), self.lang, ipynb.stem, ipynb.parent, self._css, source_text)
 
 
 # ----------------------------------------------------------------------------- execution
@@ -661,8 +835,21 @@ def _render_index(manifest: dict, runs, comparison, xlsx, tables, n_records: int
         f = r.fragment or {}
         return f.get(f"title_{lang}") or f.get("title_it") or r.key
 
+    def caveats(r):
+        """The method notes of a report that its export shipped to ``caveats/`` (none without HTML)."""
+        from . import caveat_pages
+
+        if not r.html:
+            return []
+        try:
+            src = Path(r.source).read_text(encoding="utf-8")
+        except OSError:
+            src = ""
+        return caveat_pages.cited_by(r.key, src)
+
     ctx = dict(m=manifest, runs=runs, failed=[r for r in runs if not r.ok], comparison=comparison, xlsx=xlsx,
                tables=tables, n_records=n_records, lang=lang, t=t, num=num, date=date, when=when, title=title,
+               caveats=caveats,
                css=(TEMPLATES_DIR / "report.css").read_text(encoding="utf-8"))
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
@@ -711,10 +898,7 @@ def run(params_path, data_dir=None, jobs=None, outputs_dir=None, compare_to=None
         The data cannot be read or break the contract.
     """
     from .dataset import load_dataset
-    from .params import check_against_data, load_params, notebook_parameters
-    from .provenance import code_version, package_versions
-    from .compare import rows_by_quarter
-    from .results import merge_records, write_results
+    from .params import check_against_data, load_params
 
     t_start = time.perf_counter()
     started = _now()
@@ -726,6 +910,9 @@ def run(params_path, data_dir=None, jobs=None, outputs_dir=None, compare_to=None
     if problems:
         raise ParamsError(f"{params_path}: does not fit the data in {ddir}\n" + "\n".join(f"  {p}" for p in problems),
                           problems)
+    prev = None
+    if compare and compare_to is not None:
+        prev = _usable_run_folder(compare_to)  # refused now, before any kernel, if it cannot be compared
     available = find_notebooks(notebooks_dir)
     missing = [k for k in pset.selected() if k not in available]
     if missing:
@@ -733,37 +920,146 @@ def run(params_path, data_dir=None, jobs=None, outputs_dir=None, compare_to=None
     keys = [k for k in available if k in pset.selected()]  # prefix order
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(keys)))
     outputs = Path(outputs_dir).expanduser().resolve() if outputs_dir is not None else OUTPUTS_DIR
+    cleaned = clean_stale(outputs)
     run_id, tmp = _reserve_tmp(outputs, run_id_for(started, pset.name, ds.sha256))
+    try:
+        with _terminate_as_interrupt():
+            return _run_in(tmp, run_id, outputs, pset, ds, ddir, params_path, keys, available, jobs, prev, compare,
+                           cleaned, started, t_start, stream)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        where = f" ({_shown(Path(e.filename))})" if getattr(e, "filename", None) else ""
+        raise OutputError(f"cannot write the run folder in {_shown(outputs)}{where}: {e.strerror or e}; "
+                          "free some space or choose a writable folder with --outputs") from None
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM) or failed: no half-built folder stays behind.
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (a scheduler stopping the job, ``kill``) unwinds like Ctrl-C, so every ``finally``
+    runs: kernels stopped, private folder and ``.tmp-*`` removed. Only in the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    old = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _usable_run_folder(path) -> Path:
+    """An earlier run folder given with ``--compare-to``, or a RunError saying why it cannot be used."""
+    p = Path(path).expanduser().resolve()
+    if not p.is_dir():
+        raise RunError(f"--compare-to {_shown(p)}: no such run folder")
+    try:
+        m = json.loads((p / "manifest.json").read_text(encoding="utf-8"))
+    except OSError:
+        raise RunError(f"--compare-to {_shown(p)}: not a run folder (no readable manifest.json)") from None
+    except ValueError:
+        raise RunError(f"--compare-to {_shown(p)}: its manifest.json is not valid JSON") from None
+    if not isinstance(m, dict) or "run_id" not in m:
+        raise RunError(f"--compare-to {_shown(p)}: its manifest.json is not a run manifest")
+    return p
+
+
+def _stop_kernels() -> int:
+    """Kill the kernels this process started (they run in their own session, so Ctrl-C on the
+    terminal does not reach them); return how many."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil comes with ipykernel
+        return 0
+    n = 0
+    for child in psutil.Process().children(recursive=True):
+        with suppress(psutil.Error):
+            if any("ipykernel_launcher" in part for part in child.cmdline()):
+                child.kill()
+                n += 1
+    return n
+
+
+def _scrub_paths(ipynb: Path, replacements: list) -> None:
+    """Replace absolute paths of this machine in an executed notebook (papermill's metadata, the
+    injected parameters, tracebacks) by paths relative to the repository or the run folder."""
+    if not ipynb.is_file():
+        return
+    text = ipynb.read_text(encoding="utf-8")
+    new = text
+    for old, repl in replacements:
+        new = new.replace(json.dumps(old)[1:-1], json.dumps(repl)[1:-1])
+    if new != text:
+        ipynb.write_text(new, encoding="utf-8")
+
+
+def _run_in(tmp, run_id, outputs, pset, ds, ddir, params_path, keys, available, jobs, prev, compare, cleaned,
+            started, t_start, stream) -> RunResult:
+    """The part of :func:`run` that writes into the reserved ``.tmp-<id>`` folder."""
+    from .compare import rows_by_quarter
+    from .params import notebook_parameters
+    from .provenance import code_version, package_versions
+    from .results import merge_records, write_results
+
     (tmp / "tables").mkdir()
     (tmp / "fragments").mkdir()
 
     _import_once()
     t_prepared = time.perf_counter()
     progress = _Progress(len(keys), stream)
-    progress.say(f"ixl-eval run {run_id}: {len(keys)} notebook(s), {jobs} at a time, data {ddir}")
+    if cleaned:
+        progress.say(f"removed {len(cleaned)} folder(s) left by interrupted runs: {', '.join(cleaned)}")
+    progress.say(f"ixl-eval run {run_id}: {len(keys)} notebook(s), {jobs} at a time, data {_shown(ddir)}")
     exporter = _HtmlExport(lang=pset.lang)
+    final_rel = _portable(outputs / run_id)
+    # Longest first: the run folder lies inside outputs/, which may lie inside the repository.
+    scrub = [(str(tmp), final_rel), (str(ddir), _portable(ddir)), (str(REPO_ROOT) + os.sep, "")]
+    cancelled = threading.Event()
     # `jobs` lanes execute notebooks; one more thread exports HTML, so a lane starts its next
     # kernel at once instead of waiting for the previous notebook's export.
-    with _kernel(jobs, ds) as kernel, cf.ThreadPoolExecutor(jobs) as pool, cf.ThreadPoolExecutor(1) as html_pool:
-        html_pool.submit(exporter.warm_up)  # nbconvert import and templates, while kernels start
+    with _kernel(jobs, ds) as kernel:
+        pool, html_pool = cf.ThreadPoolExecutor(jobs), cf.ThreadPoolExecutor(1)
+        try:
+            html_pool.submit(exporter.warm_up)  # nbconvert import and templates, while kernels start
 
-        def lane(k):
-            nr = _execute(k, available[k], tmp, notebook_parameters(pset, k, data_dir=ddir, output_dir=tmp),
-                          kernel, progress)
-            return html_pool.submit(_export, nr, tmp, exporter, progress)
+            def lane(k):
+                if cancelled.is_set():
+                    return None
+                nr = _execute(k, available[k], tmp, notebook_parameters(pset, k, data_dir=ddir, output_dir=tmp),
+                              kernel, progress)
+                _scrub_paths(tmp / f"{k}.ipynb", scrub)
+                return html_pool.submit(_export, nr, tmp, exporter, progress)
 
-        futures = [pool.submit(lane, k) for k in keys]
-        runs = [f.result().result() for f in futures]
-        runs = _protect_across_notebooks(tmp, pset.disclosure_threshold, runs, pool, lane, progress)
+            futures = [pool.submit(lane, k) for k in keys]
+            runs = [f.result().result() for f in futures]
+            runs = _protect_across_notebooks(tmp, pset.disclosure_threshold, runs, pool, lane, progress)
+        except BaseException:
+            # Ctrl-C: queued notebooks never start, running kernels are killed (their lanes then
+            # fail at once), and the lanes are waited for so nothing writes into a removed folder.
+            cancelled.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            html_pool.shutdown(wait=False, cancel_futures=True)
+            _stop_kernels()
+            pool.shutdown(wait=True)
+            html_pool.shutdown(wait=True)
+            raise
+        pool.shutdown(wait=True)
+        html_pool.shutdown(wait=True)
     t_executed = time.perf_counter()
 
     records = merge_records(n.fragment["records"] for n in runs if n.fragment)
     write_results(records, tmp / "results.json")
     xlsx = _write_tables(tmp, pset.lang, pset.disclosure_threshold)
-    prev = None
-    if compare:
-        prev = Path(compare_to).expanduser().resolve() if compare_to is not None else _latest_run(
-            outputs, pset.name, run_id)
+    explicit = prev is not None
+    if compare and prev is None:
+        prev = _latest_run(outputs, pset.name, run_id)
     comparison = None  # compared below, once manifest.json exists: compare_runs reads it
     # the last gate before publishing: attack what the run is about to publish; a withheld count
     # that the published files give back fails the run (its locations are recorded, never values)
@@ -784,11 +1080,13 @@ def run(params_path, data_dir=None, jobs=None, outputs_dir=None, compare_to=None
         "phases_s": {"prepare": round(t_prepared - t_start, 2), "notebooks": round(t_executed - t_prepared, 2),
                      "collect": round(time.perf_counter() - t_executed, 2)},
         "jobs": jobs,
-        "params_file": str(Path(params_path).resolve()),
-        "params": pset.resolved(),
+        # Paths relative to the repository: the manifest travels with the reports and must not
+        # carry the machine's folders; the data folder is the one actually read (--data included).
+        "params_file": _portable(params_path),
+        "params": {**pset.resolved(), "data_dir": _portable(ddir)},
         "cutoff_used": str(pset.cutoff or ds.extracted_on),
         "data": {
-            "dir": str(ddir),
+            "dir": _portable(ddir),
             "source": ds.source,
             "synthetic": ds.is_synthetic,
             "extracted_on": str(ds.extracted_on),
@@ -817,23 +1115,27 @@ def run(params_path, data_dir=None, jobs=None, outputs_dir=None, compare_to=None
                       len(records), pset.lang),
         encoding="utf-8",
     )
+    (tmp / _OWNER_FILE).unlink(missing_ok=True)
     final = outputs / run_id
     try:
         tmp.rename(final)
     except OSError:  # another process took the name meanwhile: never overwrite, pick a new one
         run_id, spare = _reserve_tmp(outputs, run_id + "-r")
-        spare.rmdir()
+        shutil.rmtree(spare)
         final = outputs / run_id
         tmp.rename(final)
-    return RunResult(run_id, final, status, tuple(runs), duration)
+    error = (comparison or {}).get("error") if explicit else None
+    return RunResult(run_id, final, status, tuple(runs), duration, comparison_error=error)
 
 
 def main_run(params, data_dir=None, jobs=None, outputs_dir=None, compare_to=None, compare=True) -> int:
     """``ixl-eval run``: run and print where the reports are; 0 if every notebook succeeded, else 5."""
-    from .exceptions import RunError
-
     res = run(params, data_dir=data_dir, jobs=jobs, outputs_dir=outputs_dir, compare_to=compare_to, compare=compare)
     index = res.run_dir / "index.html"
+    if res.comparison_error:
+        print(f"run {res.run_id} done, but the comparison with --compare-to failed: {res.comparison_error}; "
+              f"see {index}", file=sys.stderr)
+        return RunError.exit_code
     if res.ok:
         print(f"run {res.run_id} ok in {res.duration_s:.1f} s: {index}")
         return 0

@@ -66,15 +66,30 @@ __all__ = [
 def _as_arrays(durations, events, weights):
     t = np.asarray(durations, dtype=float)
     e = np.asarray(events)
-    if e.dtype == bool:
-        e = e.astype(np.int64)
-    e = e.astype(np.int64)
-    if t.shape != e.shape or t.ndim != 1:
-        raise ValueError("durations and events must be 1-d and of the same length")
+    if t.ndim != 1 or e.ndim != 1:
+        raise ValueError("durations and events must be 1-d")
+    if t.shape != e.shape:
+        raise ValueError(f"durations ({len(t)}) and events ({len(e)}) differ in length: pass one event code "
+                         "per duration")
     if len(t) == 0:
         raise ValueError("no observations")
+    if e.dtype == bool:
+        e = e.astype(np.int64)
+    if e.dtype.kind == "f":
+        # 1.7 is not an event code: truncating it to 1 would count an event that may not be one
+        if np.isnan(e).any():
+            raise ValueError("events have missing values: code them 0 (censored) or 1, 2, ... (events)")
+        if (e != np.round(e)).any():
+            raise ValueError(f"event codes must be whole numbers (0 censored, 1, 2, ... events), "
+                             f"found {e[e != np.round(e)][0]!r}")
+    elif e.dtype.kind not in "iu":
+        raise ValueError("event codes must be whole numbers (0 censored, 1, 2, ... events)")
+    e = e.astype(np.int64)
     if np.isnan(t).any() or (t < 0).any():
         raise ValueError("durations must be non-negative numbers (no missing values)")
+    if np.isinf(t).any():
+        raise ValueError("durations must be finite: code people never observed to have the event as censored "
+                         "at their last follow-up time")
     if (e < 0).any():
         raise ValueError("event codes must be 0 (censored) or positive")
     if weights is None:
@@ -82,8 +97,25 @@ def _as_arrays(durations, events, weights):
     else:
         w = np.asarray(weights, dtype=float)
         if w.shape != t.shape or not np.isfinite(w).all() or (w <= 0).any():
-            raise ValueError("weights must be positive, finite, one per observation")
+            raise ValueError("weights must be positive, finite, one per observation (units trimmed by IPTW have "
+                             "weight 0: keep only the rows with IPTW.kept_)")
     return t, e, w
+
+
+def _check_conf_level(conf_level) -> float:
+    if not (isinstance(conf_level, (int, float)) and 0 < conf_level < 1):
+        raise ValueError(f"conf_level must lie strictly between 0 and 1 (e.g. 0.95), not {conf_level!r}")
+    return float(conf_level)
+
+
+def _check_r_coding(e, event_of_interest) -> None:
+    """Refuse R's 1 = censored / 2 = event coding when the event of interest was not stated."""
+    if event_of_interest is None:
+        codes = set(np.unique(e).tolist())
+        if codes == {1, 2}:
+            raise ValueError("events are coded 1 and 2 with no 0: if 1 means censored and 2 the event (R's "
+                             "coding), subtract 1; if they are two competing events, pass event_of_interest=1 "
+                             "(or 2) explicitly")
 
 
 def _risk_table(t, e, w, n_causes: int):
@@ -198,11 +230,12 @@ class KaplanMeier:
     """
 
     def __init__(self, conf_level: float = 0.95, conf_type: str = "log-log", label: str | None = None):
-        self.conf_level = conf_level
+        self.conf_level = _check_conf_level(conf_level)
         self.conf_type = conf_type
         self.label = label
 
-    def fit(self, durations, events, weights=None, *, event_of_interest: int = 1, variance: str | None = None):
+    def fit(self, durations, events, weights=None, *, event_of_interest: int | None = None,
+            variance: str | None = None):
         """Fit to durations and event indicators.
 
         Parameters
@@ -212,6 +245,9 @@ class KaplanMeier:
         events : array-like of int or bool
             ``event_of_interest`` marks the event; any other code (0, or a competing event) is
             treated as censoring — for competing risks see :class:`AalenJohansen`.
+        event_of_interest : int, optional
+            Default 1. Events coded only 1 and 2 (R's censored/event coding, or two competing
+            events with nobody censored) are refused unless it is given.
         weights : array-like of float, optional
             Case weights (e.g. inverse-probability weights).
         variance : {"greenwood", "robust"}, optional
@@ -219,7 +255,8 @@ class KaplanMeier:
             R's ``robust=TRUE``) with weights.
         """
         t, e, w = _as_arrays(durations, events, weights)
-        ev = (e == event_of_interest).astype(np.int64)
+        _check_r_coding(e, event_of_interest)
+        ev = (e == (1 if event_of_interest is None else event_of_interest)).astype(np.int64)
         variance = variance or ("greenwood" if w is None else "robust")
         if variance not in ("greenwood", "robust"):
             raise ValueError("variance must be 'greenwood' or 'robust'")
@@ -306,6 +343,8 @@ class KaplanMeier:
         The variance is R's (``print(fit, rmean=tau)``): sum over event times of the squared
         remaining area times ``d / (Y (Y - d))`` (Greenwood weights).
         """
+        if not (isinstance(tau, (int, float, np.integer, np.floating)) and np.isfinite(tau) and tau > 0):
+            raise ValueError(f"tau must be a positive, finite time (the horizon of the restricted mean), not {tau!r}")
         tab = self.table_
         time = tab["time"].to_numpy()
         surv = tab["survival"].to_numpy()
@@ -381,16 +420,24 @@ class AalenJohansen:
     """
 
     def __init__(self, conf_level: float = 0.95, conf_type: str = "log-log", label: str | None = None):
-        self.conf_level = conf_level
+        self.conf_level = _check_conf_level(conf_level)
         self.conf_type = conf_type
         self.label = label
 
     def fit(self, durations, events, weights=None):
-        """Fit; ``events`` holds 0 for censored and 1, 2, ... for the competing causes."""
+        """Fit; ``events`` holds 0 for censored and a positive code per competing cause.
+
+        The causes are the codes as given (``[1, 99, 0]`` has causes 1 and 99, not 99 causes);
+        cause 1, the event of interest by convention, is always reported (incidence 0 when it
+        does not occur).
+        """
         t, e, w = _as_arrays(durations, events, weights)
-        K = int(e.max()) if len(e) else 0
-        if K < 1:
+        if not (e > 0).any():
             raise ValueError("no events of any cause")
+        codes = np.union1d(np.unique(e[e > 0]), [1])
+        K = len(codes)
+        # Dense internal codes 1..K, so a code of 10**9 costs one column, not a billion.
+        e = np.where(e > 0, np.searchsorted(codes, e) + 1, 0)
         rt = _risk_table(t, e, w, K)
         Y, dk, w2 = rt["n_risk"], rt["d"], rt["w2"]
         d_all = dk[1:].sum(axis=0)
@@ -411,11 +458,11 @@ class AalenJohansen:
         z = _z(self.conf_level)
         cols = {"time": rt["time"], "n_risk": Y, "n_risk_count": rt["n_risk_count"].astype(np.int64)}
         for k in range(1, K + 1):
-            cols[f"n_event_{k}"] = dk[k]
+            cols[f"n_event_{codes[k - 1]}"] = dk[k]
         cols["n_censor"] = dk[0]
         cols["survival"] = S
-        self.causes_ = list(range(1, K + 1))
-        for k in self.causes_:
+        self.causes_ = [int(c) for c in codes]
+        for k in range(1, K + 1):
             hk = dk[k] / Y
             F = np.cumsum(S_minus * hk)
             G = np.cumsum(S_minus * hk * C_minus)
@@ -438,13 +485,14 @@ class AalenJohansen:
             lo, hi = _confint(F, se_log, z, self.conf_type)
             lo = np.where(F == 0, 0.0, lo)
             hi = np.where(F == 0, 0.0, hi)
-            cols[f"cif_{k}"] = F
-            cols[f"se_{k}"] = se
-            cols[f"lower_{k}"] = lo
-            cols[f"upper_{k}"] = hi
+            code = codes[k - 1]
+            cols[f"cif_{code}"] = F
+            cols[f"se_{code}"] = se
+            cols[f"lower_{code}"] = lo
+            cols[f"upper_{code}"] = hi
         self.table_ = pd.DataFrame(cols)
         self.n_ = int(len(t))
-        self.n_events_ = {k: int((e == k).sum()) for k in self.causes_}
+        self.n_events_ = {int(c): int((e == k + 1).sum()) for k, c in enumerate(codes)}
         self.n_censored_ = int((e == 0).sum())
         return self
 
@@ -456,6 +504,8 @@ class AalenJohansen:
 
     def cif_at(self, times, cause: int = 1) -> pd.DataFrame:
         """Cumulative incidence of ``cause`` with interval at given times (NaN beyond follow-up)."""
+        if cause not in self.causes_:
+            raise ValueError(f"cause {cause!r} is not among the causes fitted ({self.causes_}): use one of them")
         tab = self.table_
         times = np.asarray(times, dtype=float)
         grid = tab["time"].to_numpy()
@@ -498,6 +548,9 @@ def logrank(durations, events, groups, *, event_of_interest: int = 1) -> LogRank
     """
     t, e, _ = _as_arrays(durations, events, None)
     ev = (e == event_of_interest).astype(float)
+    if len(groups) != len(t):
+        raise ValueError(f"groups ({len(groups)}) and durations ({len(t)}) differ in length: pass one group per "
+                         "duration")
     g = pd.Series(groups)
     if isinstance(g.dtype, pd.CategoricalDtype):
         g = g.cat.remove_unused_categories()
@@ -557,8 +610,10 @@ def km_by_group(frame: pd.DataFrame, by: str | None = None, *, time_col: str = "
         if len(sub) < max(min_n, 1):
             continue
         w = None if weights_col is None else sub[weights_col].to_numpy()
+        # Code 1 is the event here by definition: a small group where everybody had an event of
+        # either kind (codes 1 and 2, none censored) is not R's 1/2 coding.
         fits[lev] = KaplanMeier(conf_level=conf_level, conf_type=conf_type, label=str(lev)).fit(
-            sub[time_col].to_numpy(), sub[event_col].to_numpy(), w
+            sub[time_col].to_numpy(), sub[event_col].to_numpy(), w, event_of_interest=1
         )
     return fits
 
@@ -726,6 +781,10 @@ def concordance(durations, events, risk, weights=None, strata=None) -> float:
     e = np.asarray(events).astype(bool).astype(float)
     r = np.asarray(risk, dtype=float)
     w = np.ones_like(t) if weights is None else np.asarray(weights, dtype=float)
+    if not (len(t) == len(e) == len(r) == len(w)):
+        raise ValueError("durations, events, risk (and weights) must have one value per person each")
+    if np.isnan(r).any() or np.isnan(t).any():
+        raise ValueError("risk scores and durations must have no missing values: drop those people first")
     groups = [np.arange(len(t))] if strata is None else [
         np.flatnonzero(codes) for codes in (np.asarray(strata) == s for s in pd.unique(np.asarray(strata)))]
     c = d = x = 0.0
@@ -1058,6 +1117,7 @@ class CoxModel:
 
     def __init__(self, covariates, *, strata=None, reference: dict | None = None, categorical=None,
                  conf_level: float = 0.95):
+        self.conf_level = _check_conf_level(conf_level)
         self.covariates = list(covariates)
         self.strata = list(strata or [])
         self.reference = dict(reference or {})
@@ -1112,17 +1172,29 @@ class CoxModel:
 
         Rows with a missing covariate raise an error: they are never dropped silently.
         """
+        if len(frame) == 0:
+            raise ValueError("the frame has no rows: the Cox model needs people to fit")
         needed = self.covariates + self.strata + [time_col, event_col] + ([weights_col] if weights_col else []) \
             + ([start_col] if start_col else [])
+        absent = [c for c in needed if c not in frame.columns]
+        if absent:
+            raise ValueError(f"columns {absent} are not in the frame")
         miss = frame[needed].isna().any()
         if miss.any():
             raise ValueError(f"missing values in {list(miss[miss].index)}: impute or filter explicitly first")
         X, terms = self._design(frame)
         t = frame[time_col].to_numpy(dtype=float)
+        if (t < 0).any() or not np.isfinite(t).all():
+            raise ValueError(f"{time_col} must be non-negative and finite (as for Kaplan–Meier)")
+        for j, (name, c, lev, ref) in enumerate(terms):
+            if lev == "" and np.ptp(X[:, j]) == 0:
+                # A constant column has no coefficient: Newton's steps overflow instead of saying so.
+                raise ValueError(f"covariate {c!r} has the same value for everybody: leave it out of the model")
         ev = frame[event_col].to_numpy() == event_of_interest
         w = frame[weights_col].to_numpy(dtype=float) if weights_col else np.ones(len(t))
         if weights_col and ((w <= 0).any() or not np.isfinite(w).all()):
-            raise ValueError("weights must be positive and finite")
+            raise ValueError("weights must be positive and finite (units trimmed by IPTW have weight 0: keep only "
+                             "the rows with IPTW.kept_)")
         strata = frame.groupby(self.strata, sort=True, observed=True).ngroup().to_numpy() if self.strata else None
         robust = (bool(weights_col) or cluster_col is not None) if robust is None else robust
         if cluster_col is not None and not robust:
@@ -1192,7 +1264,7 @@ class CoxModel:
 
     def _time_transform(self, times, how: str):
         if how == "km":
-            km = KaplanMeier().fit(self._t, self._ev.astype(int), self._w, variance="greenwood")
+            km = KaplanMeier().fit(self._t, self._ev.astype(int), self._w, variance="greenwood", event_of_interest=1)
             return 1 - km.survival_at(times)["survival"].to_numpy()
         if how == "rank":
             from scipy.stats import rankdata  # only this transform needs scipy.stats
@@ -1210,6 +1282,9 @@ class CoxModel:
         Their smoothed trend against time estimates how each coefficient changes over time
         (Grambsch and Therneau, 1994): flat means proportional hazards hold.
         """
+        if self.n_events_ < 2:
+            raise ValueError(f"the proportional-hazards test needs at least two events; the model has "
+                             f"{self.n_events_}")
         s, dead = self._data.schoenfeld(self._beta)
         V = np.linalg.inv(self._data.evaluate(self._beta)[2])  # model-based, as R's cox.zph
         scaled = self.n_events_ * s @ V + self._beta
@@ -1237,10 +1312,15 @@ class CoxModel:
         """
         if getattr(self, "start_col_", None) is not None:
             raise NotImplementedError("the proportional-hazards test is not implemented for (start, stop] data")
+        if self.n_events_ < 2:
+            raise ValueError(f"the proportional-hazards test needs at least two events; the model has "
+                             f"{self.n_events_}")
         s, dead = self._data.schoenfeld(self._beta)
         V = np.linalg.inv(self._data.evaluate(self._beta)[2])
         g = self._time_transform(self._data.t[dead], time_transform)
         g = g - g.mean()
+        if not g.any():
+            raise ValueError("the proportional-hazards test needs events at two or more distinct times")
         D = self.n_events_
         tvec = D * (g @ (s @ V))  # time-weighted sums of the scaled residuals (beta cancels)
         gg = float(g @ g)

@@ -1,20 +1,28 @@
 """Figures of survival analyses: curves with number-at-risk tables, competing risks, forest plots.
 
-Every number of people drawn on a figure (the number-at-risk table) passes through
-:func:`ixl_eval.disclosure.suppress_table` (``"<k"`` below the threshold, as
-:func:`~ixl_eval.disclosure.format_count`, plus secondary suppression, as in the tables). Curves of groups smaller than the disclosure threshold
-should not be passed in (callers filter them: a curve of five people shows each one's timing).
-Labels are Italian or English; colours come from :data:`ixl_eval.present.PALETTE`.
+Every number of people drawn on a figure (the number-at-risk row) is given by the caller as
+text: the cells of a protected :class:`~ixl_eval.report.table.Table`, rendered by
+:func:`ixl_eval.report.render.cell_text`, so a figure prints exactly what the table beside it
+shows. Curves end where fewer than ``k`` people remain at risk (:func:`at_risk_end`); curves of
+groups whose estimates a table withholds should not be passed in (callers filter them: a curve of
+five people shows each one's timing). Labels are Italian or English; colours come from
+:data:`ixl_eval.present.PALETTE`.
 
 Examples
 --------
 >>> import matplotlib
 >>> matplotlib.use("Agg")
+>>> import pandas as pd
 >>> from ixl_eval.survival import KaplanMeier
 >>> km = KaplanMeier(label="tutti").fit([10, 20, 20, 40, 60, 90] * 5, [1, 1, 0, 1, 0, 1] * 5)
->>> fig = plot_km({"tutti": km}, k=10, lang="it", risk_times=[0, 30, 75])
+>>> fig = plot_km({"tutti": km}, k=10, lang="it", risk_times=[0, 30, 75],
+...               risk_text=pd.DataFrame([["30", "15", "<10"]]))
 >>> [t.get_text() for t in fig.axes[1].texts][:3]
 ['30', '15', '<10']
+>>> fig = plot_km({"tutti": km}, k=10, lang="it", xmax=120)
+>>> line = fig.axes[0].get_lines()[0]    # ends at day 90, where 5 remain: their step (to 100%) is not drawn
+>>> float(line.get_xdata()[-1]), round(float(line.get_ydata().max()), 3)
+(90.0, 0.556)
 """
 
 from __future__ import annotations
@@ -22,10 +30,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .disclosure import suppress_table
 from .present import PALETTE
 
-__all__ = ["plot_km", "risk_counts_shown", "plot_cif_vs_km", "plot_forest", "plot_schoenfeld"]
+__all__ = ["plot_km", "at_risk_end", "plot_cif_vs_km", "plot_forest", "plot_schoenfeld"]
 
 
 def _step_xy(table, col, xmax):
@@ -43,28 +50,26 @@ def _day_ticks(xmax: float):
     return np.linspace(0, xmax, 6).round()
 
 
-def risk_counts_shown(fits: dict, times, k: int, lang: str = "it"):
-    """The number-at-risk table as shown under a curve: counts below ``k`` as ``"<k"``, and the
-    secondary suppression of :func:`ixl_eval.disclosure.suppress_table` down each time column
-    (the groups add up to the overall number at risk, shown elsewhere), so the figure never
-    reveals what the report's tables hide.
+def at_risk_end(km, k: int) -> float:
+    """Where a curve must end: the first time at which fewer than ``k`` people remain at risk
+    (a step there would show the event of one of a handful of people); ``inf`` if never.
 
-    Examples
-    --------
     >>> from ixl_eval.survival import KaplanMeier
-    >>> fits = {g: KaplanMeier().fit(list(range(1, n + 1)), [1] * n) for g, n in (("a", 40), ("b", 30), ("c", 5))}
-    >>> risk_counts_shown(fits, [0, 20], 10).values.tolist()
-    [['40', '21'], ['c', 'c'], ['<10', '<10']]
+    >>> at_risk_end(KaplanMeier().fit(list(range(1, 31)), [1] * 30), 10)
+    22.0
     """
-    times = list(times)
-    counts = pd.DataFrame({f"t{j}": [int(km.at_risk([x])[0]) for km in fits.values()] for j, x in enumerate(times)})
-    return suppress_table(counts, list(counts.columns), k, lang=lang, lines="columns")
+    tab = km.table_
+    few = tab["time"].to_numpy()[tab["n_risk_count"].to_numpy() < k]
+    return float(few[0]) if len(few) else float("inf")
 
 
 def plot_km(fits: dict, *, k: int, lang: str = "it", cumulative: bool = True, risk_times=None,
             xmax: float | None = None, labels: dict | None = None, title: str = "",
             xlabel: str | None = None, ylabel: str | None = None, risk_text=None):
     """Kaplan–Meier curves by group with confidence bands, censor marks and a number-at-risk table.
+
+    Each curve ends where fewer than ``k`` people of its group remain at risk (:func:`at_risk_end`):
+    beyond it, every step would show one person's event.
 
     Parameters
     ----------
@@ -81,9 +86,9 @@ def plot_km(fits: dict, *, k: int, lang: str = "it", cumulative: bool = True, ri
     labels : dict, optional
         ``{group: legend text}``.
     risk_text : DataFrame, optional
-        The number-at-risk cells to print (rows = ``fits`` in order, columns = ``risk_times``),
-        when suppression must be decided on more groups than are drawn (a group too small to
-        draw still counts in the column totals). Default: :func:`risk_counts_shown` of ``fits``.
+        The number-at-risk cells to print (rows = ``fits`` in order, columns = ``risk_times``):
+        the protected table's cells as text. None: no numbers are printed (a figure never
+        decides on its own which counts may be shown).
 
     Returns
     -------
@@ -101,23 +106,24 @@ def plot_km(fits: dict, *, k: int, lang: str = "it", cumulative: bool = True, ri
     gs = fig.add_gridspec(2, 1, height_ratios=[5.2, 0.45 + 0.32 * n_groups], hspace=0.16)
     ax = fig.add_subplot(gs[0])
     axt = fig.add_subplot(gs[1], sharex=ax)
-    shown = risk_counts_shown(fits, risk_times, k, lang) if risk_text is None else risk_text
+    shown = risk_text
     for i, (g, km) in enumerate(fits.items()):
         colour = PALETTE[i % len(PALETTE)]
-        tab = km.table_
-        x, s = _step_xy(tab, "survival", xmax)
-        _, lo = _step_xy(tab.fillna({"lower": 0.0}), "lower", xmax)
-        _, hi = _step_xy(tab.fillna({"upper": 1.0}), "upper", xmax)
+        end = min(xmax, at_risk_end(km, k))
+        tab = km.table_.loc[km.table_["n_risk_count"] >= k]
+        x, s = _step_xy(tab, "survival", end)
+        _, lo = _step_xy(tab.fillna({"lower": 0.0}), "lower", end)
+        _, hi = _step_xy(tab.fillna({"upper": 1.0}), "upper", end)
         if cumulative:
             s, lo, hi = 1 - s, 1 - hi, 1 - lo
         ax.step(x, s, where="post", color=colour, lw=2, label=labels.get(g, str(g)))
         ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.18, lw=0)
-        cens = tab.loc[(tab["n_censor_count"] > 0) & (tab["time"] <= xmax)]
+        cens = tab.loc[(tab["n_censor_count"] > 0) & (tab["time"] <= end)]
         if len(cens):
             y = cens["survival"].to_numpy()
             ax.plot(cens["time"], 1 - y if cumulative else y, ls="none", marker="|", ms=5, mew=0.8, color=colour,
                     alpha=0.6)
-        for j, x_ in enumerate(risk_times):
+        for j, x_ in enumerate(risk_times if shown is not None else ()):
             axt.text(x_, n_groups - 1 - i, shown.iloc[i, j], ha="center", va="center", fontsize=9, color=colour)
     # a margin left of day 0 keeps the first column of counts clear of the row labels
     ax.set_xlim(-0.06 * xmax, xmax * 1.04)

@@ -34,10 +34,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import contract
+from . import limits as _limits
 from .contract import EXTRACT_FIELDS, RULES, TABLE_ORDER, TABLES, Table
 from .dataset import Dataset
 from .exceptions import DataLoadError, DataValidationError
-from .io import EXTRACT_FILE, ROW_COLUMN, RawData, RawTable, parse_dates, parse_ints, read_data_dir
+from .io import _DATE_FORMATS, EXTRACT_FILE, ROW_COLUMN, RawData, RawTable, parse_dates, parse_ints, read_data_dir
 from .paths import resolve_data_dir
 
 __all__ = [
@@ -96,6 +97,43 @@ class Finding:
 def _finding(rule: str, file: str, message: str, *, row=None, column=None, value=None, table=None):
     return Finding(file, None if row is None else int(row), column, value, rule, _RULES[rule].severity,
                    message, table)
+
+
+class _Findings(list):
+    """The findings list, keeping at most ``per_rule`` findings per file and rule.
+
+    A file of junk can break a rule on every one of millions of rows; the findings beyond the cap
+    are counted in :attr:`omitted` (``(file, rule, severity) -> n``) instead of being built, so
+    memory stays bounded and the report still says how many there are.
+    """
+
+    def __init__(self, per_rule: int):
+        super().__init__()
+        self.per_rule = per_rule
+        self.kept: Counter = Counter()
+        self.omitted: Counter = Counter()
+
+    def room(self, file: str, rule: str) -> int:
+        return max(0, self.per_rule - self.kept[(file, rule)])
+
+    def skip(self, file: str, rule: str, n: int) -> None:
+        if n > 0:
+            self.omitted[(file, rule, _RULES[rule].severity)] += n
+
+    def append(self, f: Finding) -> None:
+        if self.room(f.file, f.rule):
+            self.kept[(f.file, f.rule)] += 1
+            super().append(f)
+        else:
+            self.skip(f.file, f.rule, 1)
+
+    def extend(self, fs) -> None:
+        for f in fs:
+            self.append(f)
+
+    def __iadd__(self, fs):
+        self.extend(fs)
+        return self
 
 
 # --------------------------------------------------------------------------------------------
@@ -161,18 +199,33 @@ def table_schema(table: Table | str, invalid: dict | None = None) -> pandera.Dat
 _TYPE_HINT = {"date": "is not a date (write yyyy-mm-dd or dd/mm/yyyy)", "int": "is not a whole number"}
 
 
-def _column_findings(raw: RawTable, table: Table, text: pd.DataFrame, invalid: dict) -> list[Finding]:
-    """Run the table's pandera schema lazily and turn every failure case into a Finding."""
+def _column_findings(raw: RawTable, table: Table, text: pd.DataFrame, invalid: dict, out: _Findings) -> None:
+    """Run the table's pandera schema lazily and turn every failure case into a Finding.
+
+    On a table with more failures of a rule than findings are kept (a file of junk), pandera would
+    build a frame of every failure case (gigabytes for millions of rows): it is then run on the
+    rows that make up the kept findings only, and the other failures are counted.
+    """
+    text, selected = _failing_rows(raw, table, text, invalid, out)
     try:
         table_schema(table, invalid).validate(text, lazy=True)
-        return []
+        return
     except pandera.errors.SchemaErrors as e:
         cases = e.failure_cases
     rows = raw.frame[ROW_COLUMN].to_numpy()
-    out: list[Finding] = []
     first_row: dict[str, pd.Series] = {}
+    rule_of = {"not_nullable": "not_null", "field_uniqueness": "unique", "type": "type",
+               "allowed_values": "allowed_values", "pattern": "pattern"}
+    window = _limits.current().programme_start
     for check, col, value, index in zip(cases["check"], cases["column"], cases["failure_case"],
                                         cases["index"]):
+        rule = rule_of.get(check)
+        if (selected is not None and rule is not None and index is not None and not pd.isna(index)
+                and int(index) not in selected.get((col, rule), ())):
+            continue  # a row kept for another check; this failure is among those already counted
+        if rule is not None and not out.room(raw.label, rule):
+            out.skip(raw.label, rule, 1)  # counted, not built: the cap of findings per rule
+            continue
         if check == "column_in_dataframe":
             present = ", ".join(c for c in raw.frame.columns if c != ROW_COLUMN)
             out.append(_finding("required_column", raw.label, f"required column '{value}' is missing "
@@ -191,6 +244,13 @@ def _column_findings(raw: RawTable, table: Table, text: pd.DataFrame, invalid: d
                 first_row[col] = raw.frame[ROW_COLUMN].groupby(s).min()
             out.append(_finding("unique", raw.label, f"already used on row {first_row[col][value]}",
                                 row=row, column=col, value=value, table=table.name))
+        elif check == "type" and spec.kind == "date" and _calendar_year(value) is not None:
+            # A real calendar date outside what the analyses can represent (year 1600, 2300):
+            # say which date it is, not "not a date".
+            out.append(_finding("programme_window", raw.label,
+                                f"{value!r} is a date in the year {_calendar_year(value)}, outside the programme "
+                                f"window (from {window:%Y-%m-%d} to the extraction date)", row=row, column=col,
+                                value=value, table=table.name))
         elif check == "type":
             out.append(_finding("type", raw.label, f"{value!r} {_TYPE_HINT[spec.kind]}", row=row,
                                 column=col, value=value, table=table.name))
@@ -203,7 +263,70 @@ def _column_findings(raw: RawTable, table: Table, text: pd.DataFrame, invalid: d
                                 row=row, column=col, value=value, table=table.name))
         else:  # pragma: no cover - the schema holds only the checks above
             raise AssertionError(f"unmapped schema check {check!r}")
-    return out
+
+
+def _failing_rows(raw: RawTable, table: Table, text: pd.DataFrame, invalid: dict, out: _Findings) -> tuple:
+    """``(text, None)``, or only the rows pandera needs when some column check fails more than the
+    cap, with the rows selected per ``(column, rule)`` (failures outside them are already counted).
+
+    A cheap screen with the same tests as the schema counts the failures per column and check; when
+    none exceeds the room left for its rule, the whole table goes to pandera as always. Otherwise
+    the first failures of each check (and, for duplicates, the rows they repeat) are kept and the
+    rest are counted as omitted findings.
+    """
+    n = len(text)
+    if n <= out.per_rule:
+        return text, None
+    masks = []  # (column, rule, mask)
+    for c in table.columns:
+        if c.name not in text.columns:
+            continue
+        s = text[c.name]
+        present = s.notna().to_numpy()
+        if not c.nullable:
+            masks.append((c.name, "not_null", ~present))
+        if c.name in invalid:
+            masks.append((c.name, "type", invalid[c.name].to_numpy(dtype=bool) & present))
+        if c.allowed is not None:
+            masks.append((c.name, "allowed_values", present & ~s.isin(c.allowed).to_numpy(dtype=bool)))
+        if c.pattern is not None:
+            ok = s.str.contains(c.pattern, regex=True).fillna(True).to_numpy(dtype=bool)
+            masks.append((c.name, "pattern", present & ~ok))
+        if c.unique:
+            masks.append((c.name, "unique", present & s.duplicated(keep="first").to_numpy()))
+    if not any(int(m.sum()) > out.per_rule for _, _, m in masks):
+        return text, None
+    keep = np.zeros(n, dtype=bool)
+    selected: dict = {}
+    for col, rule, m in masks:
+        idx = np.flatnonzero(m)
+        shown = idx[: out.per_rule]
+        keep[shown] = True
+        out.skip(raw.label, rule, len(idx) - len(shown))
+        selected[(col, rule)] = set(shown.tolist())
+    for c in table.columns:
+        if c.unique and c.name in text.columns:
+            # The first occurrence of each kept duplicate, so the subset still shows it as repeated.
+            s = text[c.name]
+            dup_values = s[keep & s.duplicated(keep="first").to_numpy()]
+            if len(dup_values):
+                keep |= (s.isin(dup_values.unique()) & ~s.duplicated(keep="first")).to_numpy(dtype=bool)
+    return text[keep], selected
+
+
+def _calendar_year(value) -> int | None:
+    """The year of a text that is a real calendar date in either accepted format, else None."""
+    text = str(value).strip()
+    for _, _, loose in _DATE_FORMATS:
+        m = re.match(loose, text)
+        if m:
+            y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
+            try:
+                dt.date(y, mo, d)
+            except ValueError:
+                return None
+            return y
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,6 +383,12 @@ class _Checker:
             return
         idx = np.flatnonzero(mask)
         src = self.raw.tables[table]
+        room = self.findings.room(src.label, rule)
+        if len(idx) > room:  # the cap of findings per rule: the rest are counted, not built
+            self.findings.skip(src.label, rule, len(idx) - room)
+            idx = idx[:room]
+            if not len(idx):
+                return
         values = src.frame[column].to_numpy()[idx] if column in src.frame.columns else [None] * len(idx)
         rows = src.frame[ROW_COLUMN].to_numpy()[idx]
         for row, value, msg in zip(rows, values, describe(idx)):
@@ -273,13 +402,13 @@ def _d(values) -> list[str]:
 
 
 def _cross_findings(raw: RawData, typed: dict, extracted_on: dt.date | None, usable: dict,
-                    unique_findings: list) -> list:
-    """Rules across columns and tables, each one vectorised over whole columns.
+                    findings: _Findings) -> None:
+    """Rules across columns and tables, each one vectorised over whole columns, added to ``findings``.
 
     ``usable`` lists, per table, the contract columns present in the file: a rule needing a
     missing column is skipped (the missing column is already a finding).
     """
-    findings: list[Finding] = []
+    unique_findings = [f for f in findings if f.rule == "unique"]
     chk = _Checker(raw, findings)
 
     def has(t: str, *cols: str) -> bool:
@@ -298,6 +427,31 @@ def _cross_findings(raw: RawData, typed: dict, extracted_on: dt.date | None, usa
                     chk.flag(t, col > cut, "not_after_extract", c.name,
                              lambda i, col=col: [f"{d} is after the extraction date {cut:%Y-%m-%d}"
                                                  for d in _d(col.to_numpy()[i])])
+
+    # Dates before the programme started (an enrolment in 1900 is a typo, not history).
+    start = pd.Timestamp(_limits.current().programme_start)
+    for t in TABLE_ORDER:
+        if t not in raw.tables:
+            continue
+        for c in TABLES[t].columns:
+            if c.kind == "date" and c.name in usable[t]:
+                col = typed[t][c.name]
+                chk.flag(t, col < start, "programme_window", c.name,
+                         lambda i, col=col: [f"{d} is before the programme started ({start:%Y-%m-%d}; the limit "
+                                             "programme_start sets it)" for d in _d(col.to_numpy()[i])])
+
+    # Control characters in any text (a vertical tab pasted from a form): not fatal, but they
+    # break exports, so they are listed and removed when outputs are written.
+    for t, src in raw.tables.items():
+        for name in src.frame.columns:
+            if name == ROW_COLUMN:
+                continue
+            arr = pa.array(src.frame[name])
+            hit = pc.match_substring_regex(arr, _CONTROL_RE)
+            if pc.any(hit).as_py():
+                chk.flag(t, pd.Series(hit.to_numpy(zero_copy_only=False)), "control_characters", name,
+                         lambda i, arr=arr: [f"holds control character(s) {_controls(v)}"
+                                             for v in arr.take(pa.array(i)).to_pylist()])
 
     # Within participants.
     if has("participants", "participant_id"):
@@ -403,7 +557,17 @@ def _cross_findings(raw: RawData, typed: dict, extracted_on: dt.date | None, usa
             chk.flag(t, dup, "duplicate_record", cols[0],
                      lambda i, first_row=first_row: [f"the whole row repeats row {r}"
                                                      for r in first_row.to_numpy()[i]])
-    return findings
+
+
+# The characters XML 1.0 (and so XLSX) cannot hold, plus DEL: tab, line feed and carriage return
+# are ordinary text.
+_CONTROL_RE = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]"
+
+
+def _controls(value: str) -> str:
+    """The control characters of a value, as code points (``U+000B``)."""
+    found = sorted({ch for ch in value if re.match(_CONTROL_RE, ch)})
+    return ", ".join(f"U+{ord(ch):04X}" for ch in found)
 
 
 # --------------------------------------------------------------------------------------------
@@ -428,6 +592,9 @@ class ValidationReport:
     sha256 : dict
     labels : dict
         Table name -> file label it was read from.
+    omitted : dict
+        ``(file, rule, severity)`` -> number of findings beyond the cap of findings per rule
+        (limit ``findings_per_rule``): counted, not kept.
     """
 
     data_dir: Path
@@ -437,6 +604,16 @@ class ValidationReport:
     source: str | None = None
     sha256: dict = field(default_factory=dict)
     labels: dict = field(default_factory=dict)
+    omitted: dict = field(default_factory=dict)
+
+    @property
+    def n_errors(self) -> int:
+        """Every error, those beyond the cap of findings per rule included."""
+        return len(self.errors) + sum(n for k, n in self.omitted.items() if k[2] == "error")
+
+    @property
+    def n_warnings(self) -> int:
+        return len(self.warnings) + sum(n for k, n in self.omitted.items() if k[2] == "warning")
 
     @property
     def errors(self) -> tuple:
@@ -463,6 +640,7 @@ class ValidationReport:
     def counts(self) -> list[dict]:
         """One row per (file, rule): how many findings, in report order."""
         c = Counter((f.file, f.rule, f.severity) for f in self.findings)
+        c.update(self.omitted)
         return [{"file": k[0], "rule": k[1], "severity": k[2], "count": n} for k, n in c.items()]
 
     def _groups(self, severity: str) -> dict:
@@ -494,21 +672,26 @@ class ValidationReport:
             groups = self._groups(severity)
             if not groups:
                 continue
-            n = sum(len(fs) for g in groups.values() for fs in g.values())
+            extra = {(k[0], k[1]): n for k, n in self.omitted.items() if k[2] == severity}
+            n = sum(len(fs) for g in groups.values() for fs in g.values()) + sum(extra.values())
             lines += ["", f"{title}: {n:,}"]
             for file, by_rule in groups.items():
                 lines.append(f"{file}")
                 for rule, fs in by_rule.items():
                     r = _RULES[rule]
-                    lines.append(f"  [{rule}] {len(fs):,} x  {r.it} / {r.en}")
+                    total = len(fs) + extra.get((file, rule), 0)
+                    lines.append(f"  [{rule}] {total:,} x  {r.it} / {r.en}")
                     for f in fs[:max_rows]:
                         where = ", ".join(x for x in (f"row {f.row}" if f.row is not None else "", f.column) if x)
                         val = f" = {f.value!r}" if f.value not in (None, "") else ""
                         lines.append(f"    {where}{val}: {f.message}" if where else f"    {f.message}")
-                    if len(fs) > max_rows:
-                        lines.append(f"    ... and {len(fs) - max_rows:,} more")
+                    if total > min(max_rows, len(fs)):
+                        lines.append(f"    ... and {total - min(max_rows, len(fs)):,} more")
         verdict = "VALID / DATI VALIDI" if self.ok else "NOT VALID / DATI NON VALIDI"
-        lines += ["", f"RESULT: {verdict} - {_n(len(self.errors), 'error')}, {_n(len(self.warnings), 'warning')}."]
+        if self.omitted:
+            lines += ["", f"(Only the first {_limits.current().findings_per_rule:,} findings of each file and rule "
+                          "are kept; all are counted. Limit findings_per_rule, see docs/limits.md.)"]
+        lines += ["", f"RESULT: {verdict} - {_n(self.n_errors, 'error')}, {_n(self.n_warnings, 'warning')}."]
         return "\n".join(lines) + "\n"
 
     def to_json(self, max_rows: int | None = None) -> str:
@@ -523,8 +706,8 @@ class ValidationReport:
             "ok": self.ok,
             "extracted_on": None if self.extracted_on is None else self.extracted_on.isoformat(),
             "source": self.source,
-            "n_errors": len(self.errors),
-            "n_warnings": len(self.warnings),
+            "n_errors": self.n_errors,
+            "n_warnings": self.n_warnings,
             "counts": self.counts(),
             "findings": shown,
         }
@@ -540,9 +723,9 @@ class ValidationReport:
         """
         if not self.ok:
             head = "; ".join(str(f) for f in self.errors[:3])
-            more = f" (and {len(self.errors) - 3:,} more)" if len(self.errors) > 3 else ""
+            more = f" (and {self.n_errors - 3:,} more)" if self.n_errors > 3 else ""
             raise DataValidationError(
-                f"{self.data_dir}: the data break the data contract in {len(self.errors):,} place(s): "
+                f"{self.data_dir}: the data break the data contract in {self.n_errors:,} place(s): "
                 f"{head}{more}. Run `ixl-eval validate {self.data_dir}` for the full list.",
                 findings=self.findings,
             )
@@ -576,11 +759,30 @@ def _extract_findings(raw: RawData) -> tuple[list, dt.date | None, str | None]:
                             column="extracted_on", value="", table=EXTRACT_FILE))
     else:
         parsed, bad = parse_dates(pd.Series([value]))
-        if bad.iloc[0]:
+        start = _limits.current().programme_start
+        if bad.iloc[0] and _calendar_year(value) is not None:
+            out.append(_finding("programme_window", EXTRACT_FILE,
+                                f"{value!r} is a date in the year {_calendar_year(value)}, outside the programme "
+                                f"window (from {start:%Y-%m-%d})", column="extracted_on", value=value,
+                                table=EXTRACT_FILE))
+        elif bad.iloc[0]:
             out.append(_finding("type", EXTRACT_FILE, f"{value!r} {_TYPE_HINT[spec['extracted_on'].kind]}",
                                 column="extracted_on", value=value, table=EXTRACT_FILE))
         else:
             extracted_on = parsed.iloc[0].date()
+            # One day of slack: an extract made this evening in Bologna is "tomorrow" on a
+            # machine whose clock runs behind. Beyond that, every estimate would be censored at
+            # an impossible date.
+            today = dt.date.today()
+            if extracted_on > today + dt.timedelta(days=1):
+                out.append(_finding("extract_not_in_future", EXTRACT_FILE,
+                                    f"{extracted_on:%Y-%m-%d} is in the future (today is {today:%Y-%m-%d}): "
+                                    "write the date the data were extracted", column="extracted_on", value=value,
+                                    table=EXTRACT_FILE))
+            elif extracted_on < start:
+                out.append(_finding("programme_window", EXTRACT_FILE,
+                                    f"{extracted_on:%Y-%m-%d} is before the programme started ({start:%Y-%m-%d})",
+                                    column="extracted_on", value=value, table=EXTRACT_FILE))
     source = raw.extract.get("source", "")
     if source == "":
         out.append(_finding("not_null", EXTRACT_FILE, "'source: ...' is missing (e.g. the partner's system)",
@@ -593,7 +795,7 @@ _LINE_RE = re.compile(r"\b(?:line|row) (\d+)\b")
 
 def validate_raw(raw: RawData) -> ValidationReport:
     """Validate what :func:`ixl_eval.io.read_data_dir` read (see :func:`validate_dir`)."""
-    findings: list[Finding] = []
+    findings = _Findings(_limits.current().findings_per_rule)
     for table, message in raw.missing.items():
         findings.append(_finding("file_present", table, f"not found: {message}",
                                  table=table))
@@ -619,9 +821,9 @@ def validate_raw(raw: RawData) -> ValidationReport:
             usable[t] = set()
             continue
         text = src.frame.drop(columns=[ROW_COLUMN]).replace("", None)
-        findings += _column_findings(src, table, text, invalid)
+        _column_findings(src, table, text, invalid, findings)
         usable[t] = {c.name for c in table.columns if c.name in src.frame.columns}
-    findings += _cross_findings(raw, typed, extracted_on, usable, findings)
+    _cross_findings(raw, typed, extracted_on, usable, findings)
 
     findings.sort(key=lambda f: (_TABLE_RANK.get(f.table, 99), f.file, _RULE_ORDER[f.rule],
                                  -1 if f.row is None else f.row, f.column or ""))
@@ -633,6 +835,7 @@ def validate_raw(raw: RawData) -> ValidationReport:
         source=source,
         sha256=dict(raw.sha256),
         labels={t: r.label for t, r in raw.tables.items()},
+        omitted=dict(findings.omitted),
     )
 
 
@@ -698,7 +901,9 @@ Each table is present exactly once, in one of these forms:
 - **CSV**, one file per table (`participants.csv`, `interviews.csv`, `programmes.csv`,
   `placements.csv`). Both the international style (`,` separator, `yyyy-mm-dd` dates) and the
   Italian office style (`;` separator, `dd/mm/yyyy` dates, as Excel and LibreOffice save "CSV" in
-  Italy) are read; encodings UTF-8 (with or without BOM) and Windows-1252.
+  Italy) are read; encodings UTF-8 (with or without BOM) and Windows-1252, decided per file and
+  never mixed: a file that is UTF-8 except in one row is refused with that row named, unless
+  `extract.yaml` states the encoding of every file (`encoding: windows-1252`).
 - **XLSX**, one workbook (e.g. `ixl-data.xlsx`) with one sheet per table, named like the table.
   Date cells or text dates in either format are accepted.
 - **Parquet**, one file per table (`participants.parquet`, ...).
@@ -708,7 +913,14 @@ shown in outputs). Empty cells are missing values; only columns marked nullable 
 Findings name the file (or `workbook.xlsx[sheet]`), the row as a spreadsheet shows it (the header
 is row 1, the first record row 2; in Parquet, row n is the (n-1)-th record), the column, the
 value and the rule broken. Errors make the data
-invalid and no analysis runs on them; warnings are listed only.
+invalid and no analysis runs on them; warnings are listed only. At most 1,000 findings are kept
+per file and rule; the others are counted.
+
+Files are checked against size limits before they are parsed (file size, rows, XLSX dimension and
+uncompressed size, size of `extract.yaml`; anchors and aliases are not allowed in YAML). A file
+over a limit is refused with the limit named; `--limit NAME=VALUE` raises it (see
+`docs/limits.md`). Dates must lie between the start of the programme (`programme_start`,
+default 2017-01-01) and the extraction date, which may not be in the future.
 
 The bundled synthetic data (`ixl-eval synth`) have `source: synthetic`; every report made from
 them says so in its banner.

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ixl_eval.cohorts import SUBGROUPS, exclusion_table, level_label, time_to_placement
+from ixl_eval.cohorts import EXCLUSION_REASONS, SUBGROUPS, level_label, time_to_placement
 from ixl_eval.dataset import Dataset
 
 D = pd.to_datetime
@@ -99,8 +99,15 @@ def test_counts_add_up_and_window():
     ex = f.attrs["excluded"]
     assert ex["enrolled_outside_window"] == 2  # E (2022) and I (2024)
     assert f.attrs["n_source"] == len(f) + sum(ex.values()) == len(ds.participants)
-    t = exclusion_table(f, "en")
-    assert t["n"].iloc[0] == 9 and t["n"].iloc[-1] == len(f)
+    assert tuple(ex) == EXCLUSION_REASONS and f.attrs["n_source"] == 9
+    # the report's cohort table (typed, zeros shown) says the same
+    from ixl_eval.placement_time import PlacementTimeAnalysis
+    from ixl_eval.report.placement_time import cohort_table
+
+    t = cohort_table(PlacementTimeAnalysis(frame=f, horizons=(), rmst_horizon=0, plot_max_days=0, subgroups=(),
+                                           km=None, aj=None), "en")
+    n = t.data["n"].tolist()
+    assert n[0] == 9 and n[1:1 + len(ex)] == list(ex.values()) and n[1 + len(ex)] == len(f)
 
 
 def test_cutoff_before_events_and_after_enrolment():

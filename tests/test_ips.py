@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from ixl_eval import ips
+from ixl_eval import disclosure, ips
+from ixl_eval.report import ips as ips_report
 from ixl_eval.dataset import load_dataset
 from ixl_eval.paths import PUBLISHED_FIGURES
 
@@ -43,7 +44,7 @@ def start_effect(synth):
 def test_funnel_on_synthetic_data_matches_the_report_and_a_direct_count(synth):
     ds, _ = synth
     fig = yaml.safe_load(PUBLISHED_FIGURES.read_text())["ips"]
-    tot = ips.ips_funnel(ds).iloc[-1]
+    tot = ips.funnel_total(ips.ips_funnel(ds))
     assert (tot["offered"], tot["declined"], tot["taken_in_charge"]) == (
         fig["offered"], fig["declined"], fig["taken_in_charge"])
     # employed during IPS and contracts: recount independently, person by person
@@ -61,14 +62,16 @@ def test_funnel_on_synthetic_data_matches_the_report_and_a_direct_count(synth):
     assert abs(employed - fig["found_work_during_ips"]["persons"]) <= 5
     assert abs(contracts - fig["contracts_signed"]) <= 0.1 * fig["contracts_signed"]
     assert tot["share_employed"] == pytest.approx(employed / fig["taken_in_charge"])
-    by_year = ips.ips_funnel(ds).iloc[:-1]
+    by_year = ips.ips_funnel(ds)
     assert by_year["offered"].sum() == tot["offered"]
+    assert (by_year["offered"] == by_year["declined"] + by_year["accepted_not_started"] + by_year["taken_in_charge"]).all()
 
 
 def test_funnel_toy_example():
-    f = ips.ips_funnel(ips._toy_ips_dataset(), by=None, lang="en")
-    assert f.iloc[0].to_dict() | {"share_employed": None} == {
-        "period": "Total", "offered": 3, "declined": 1, "accepted_not_started": 0, "taken_in_charge": 2,
+    f = ips.ips_funnel(ips._toy_ips_dataset(), by=None)
+    assert pd.isna(f["year"].iloc[0])  # one row for all offers, and no word in any language
+    assert f.iloc[0].to_dict() | {"share_employed": None, "year": None} == {
+        "year": None, "offered": 3, "declined": 1, "accepted_not_started": 0, "taken_in_charge": 2,
         "employed_during_ips": 1, "share_employed": None, "contracts_signed": 2, "contracts_per_employed": 2.0}
 
 
@@ -114,8 +117,8 @@ def test_start_contrast_leaves_out_decliners_counted(synth):
     declined = first.index[first["decision"] == "declined"]
     assert not frame["participant_id"].isin(declined).any()
     assert frame.attrs["excluded"]["treated"]["declined_offer"] == len(declined)
-    t = ips.exclusion_table(frame, "it")
-    assert t.loc[(t["gruppo"] == "IPS") & (t["voce"] == "Persone analizzate"), "n"].item() == (frame["treated"] == 1).sum()
+    t = ips_report.exclusion_table(frame, "it").data
+    assert t.loc[(t["group"] == "IPS") & (t["item"] == "Persone analizzate"), "n"].item() == (frame["treated"] == 1).sum()
 
 
 # ------------------------------------------------------------------------------ recovery
@@ -184,21 +187,22 @@ def test_seed_2_year_imbalance_shows_and_the_gate_reacts(tmp_path):
     assert len(years) >= 4
     assert (years["smd_after"].abs() >= 0.1).any()
     assert not lin.conclusive("iptw") and "not_balanced" in lin.verdict["iptw"][1]
-    shown = ips.balance_display(lin, "en")
+    shown = ips_report.balance_table(lin, "en").data
     assert shown["characteristic"].str.startswith("Enrolment year").sum() == len(years)
     cat = ips.estimate_effect(frame, COVS)
     assert cat.conclusive("iptw")
     assert (cat.balance_iptw["smd_after"].abs() < 0.1).all()
-    assert "one number" in ips.effect_paragraph(lin, "en")
+    assert "one number" in ips_report.effect_paragraph(lin, ips_report.estimates_table(lin, "en"), "en")
 
 
 def test_estimands_are_named_in_the_texts(synth, start_effect):
     _, eff = start_effect
-    it, en = ips.effect_paragraph(eff, "it"), ips.effect_paragraph(eff, "en")
+    it = ips_report.effect_paragraph(eff, ips_report.estimates_table(eff, "it"), "it")
+    en = ips_report.effect_paragraph(eff, ips_report.estimates_table(eff, "en"), "en")
     assert "tra chi lo ha iniziato" in it and "among those who started" in en
     assert "non collassabilità" in it and "non-collapsibility" in en
-    tab = ips.estimates_table(eff, "en")
-    w = tab.loc[tab["method"] == "Weighting (IPTW)", "what it estimates"]
+    tab = ips_report.estimates_table(eff, "en").data
+    w = tab.loc[tab["method"] == "Weighting (IPTW)", "what"]
     assert w.str.contains("among starters \\(ATT\\)").all() and w.str.contains("marginal hazard ratio").any()
     assert set(eff.estimates["scale"]) >= {"risk_difference", "risk_ratio", "marginal_hazard_ratio"}
 
@@ -207,21 +211,24 @@ def test_gates_make_the_result_inconclusive_in_plain_words(start_effect):
     frame, _ = start_effect
     few = ips.estimate_effect(frame, COVS, min_per_arm=10_000)
     assert few.verdict["iptw"] == (False, ["too_few"]) and few.evalue is None
-    text = ips.describe_effect(few, "it")[0]
+    text = ips_report.describe_effect(few, ips_report.estimates_table(few, "it"), "it")[0]
     assert "non è conclusivo" in text and "meno di 10000 persone" in text
     strict = ips.estimate_effect(frame, COVS, balance_threshold=1e-12)
     assert "not_balanced" in strict.verdict["iptw"][1]
-    assert "inconclusive" in ips.describe_effect(strict, "en")[0]
+    assert "inconclusive" in ips_report.describe_effect(strict, ips_report.estimates_table(strict, "en"), "en")[0]
 
 
 def test_sentences_and_tables_show_no_small_counts(start_effect):
     _, eff = start_effect
-    s = ips.describe_effect(eff, "it", k=10_000)
-    assert "<10000 persone IPS" in s[1]
-    tab = ips.estimates_table(eff, "it")
-    assert tab["persone IPS"].dtype.kind == "i"  # integers: Report.table suppresses them
-    assert not tab["stima (IC 95%)"].str.contains(r"\(-0;|; -0\)").any()
-    assert len(ips.balance_display(eff, "en")) == len(eff.balance_iptw)
+    tab = ips_report.estimates_table(eff, "it")
+    assert tab.data["n_treated"].dtype.kind == "i"  # integers: the disclosure control protects them
+    disclosure.protect([tab], 200)  # 162 IPS people: below this threshold, above the comparators'
+    s = ips_report.describe_effect(eff, tab, "it", k=200)
+    assert s[0].startswith("Le persone prese in carico da IPS sono meno di 200")
+    assert tab.value(0, "n_control") is not None and tab.value(0, "n_treated") is None
+    from ixl_eval.report import render
+    assert not any(render.cell_text(tab, i, "difference", "it", 200).startswith("-") for i in range(len(tab.data)))
+    assert len(ips_report.balance_table(eff, "en").data) == len(eff.balance_iptw)
 
 
 def test_unknown_covariate_and_headline_are_rejected(start_effect):

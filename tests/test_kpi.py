@@ -236,61 +236,105 @@ def test_toy_projection_and_target(ind):
         AnnualProjection().fit(ind.placements_["started_on"], cutoff="2024-04-30", data_start="2024-01-01")
 
 
-def test_comparison_tables_hide_what_small_counts_reveal(ind):
-    cmp = ind.compare("2024-01-01", "2024-03-31")
-    counts = kpi.comparison_table(cmp, "en", 3).set_index("Indicator")
+def _published(ds, k, **kw):
+    """The monitoring's tables of the toy data, protected together at threshold ``k``."""
+    from ixl_eval.disclosure import protect
+    from ixl_eval.report import kpi as kr
+
+    a = kpi.analyse(ds, cutoff="2024-04-30", **kw)
+    tables = kr.monitoring_tables(a, "en")
+    protect(tables.values(), k, relations=kr.relations(tables))
+    return a, tables
+
+
+def test_comparison_tables_hide_what_small_counts_reveal(ds):
+    from ixl_eval.report.table import PRIMARY
+
+    _, t = _published(ds, 3)
+    counts = t["trimestre_conteggi"]
+    perm, plac = counts.pos("permanent"), counts.pos("placements")
     # permanent: 2 now and 1 before, both below 3: its change must not show
-    assert counts.loc["Permanent placements", "Change"] == kpi.disclosure.SECONDARY_MARK
-    assert counts.loc["Job placements", "Change"] == "+67%"  # 5 against 3
-    # the counts stay numbers: the report suppresses them (same rule, same result)
-    shown = kpi.disclosure.suppress_table(counts.reset_index(), counts.attrs["count_cols"], 3,
-                                          lines=counts.attrs["lines"]).set_index("Indicator")
-    assert shown.loc["Permanent placements", "Q1 2024"] == "<3"
-    shares = kpi.comparison_table(cmp, "en", 3, what="shares").set_index("Indicator")
+    assert counts.value(perm, "change") is None and counts.status.at[perm, "now"] == PRIMARY
+    # 5 against 3: the 5 of 2024 Q1 is withheld too, since 2024 Q2 (to the cut-off) has 1 placement
+    # and the year to date (6) is the sum of the two quarters; the change goes with it
+    assert counts.value(plac, "change") is None and counts.value(plac, "now") is None
+    # and the 3 of 2023 Q1 as well: the quarters' column would otherwise withhold only counts
+    # below 3 (1, 1, 1), which pin each other through their sum
+    assert counts.value(plac, "before") is None
+    shares = t["trimestre_quote"]
     # the share would reveal the hidden 2 permanent of 5 placements
-    assert shares.loc["Permanent share", "Q1 2024"] == "<3" and shares.loc["Permanent share", "Q1 2023"] == "<3"
-    assert shares.loc["Share interviewed within 15 days", "Q1 2024"] == "75%"  # 3 of 4
-    assert shares.loc["Share interviewed within 15 days", "Q1 2023"] == "<3"  # 1 of 3
-    tests = kpi.comparison_table(cmp, "en", 1, what="tests").set_index("Indicator")
-    assert len(tests) == 9 and tests.loc["Job placements", "p adjusted (Holm)"] == "1.000"
+    assert shares.value(0, "permanent_share") is None and shares.value(1, "permanent_share") is None
+    # 3 of 4: the 3 is withheld as a partner (its column would otherwise hold only counts below 3)
+    assert shares.value(0, "interviewed_within_share") is None
+    assert shares.value(1, "interviewed_within_share") is None  # 1 of 3
+    _, t = _published(ds, 1)
+    assert t["trimestre_conteggi"].value(plac, "change") == pytest.approx(5 / 3 - 1)
+    tests = t["confronti_holm"]
+    assert len(tests.data) == 9 and tests.value(tests.pos("placements"), "p_holm") == 1.0
 
 
-def test_records_withhold_small_counts_and_shares(ds, ind):
+def _overview_records(ds, k):
     from ixl_eval.report import Report
+    from ixl_eval.report import kpi as kr
 
-    rep = Report("panoramica", ds, cutoff=ind.cutoff_, lang="it", k=3, output_dir=None)
-    kpi.record_all(rep, kpi.overview_records(ind, [2023]))
-    recs = rep.final_records()  # the protection applies when the notebook finishes
-    by_key = {r.key: r for r in recs}
+    a = kpi.analyse(ds, cutoff="2024-04-30", years=[2023])
+    rep = Report("panoramica", ds, cutoff=a.cutoff, lang="it", k=k, output_dir=None)
+    tables = kr.overview_tables(a, rep.lang)
+    rep.publish(*tables.values(), relations=kr.relations(tables))
+    kr.overview_records(rep, a, tables)
+    return {r.key: r for r in rep.final_records()}  # the protection applies when the notebook finishes
+
+
+def test_records_withhold_small_counts_and_shares(ds):
+    by_key = _overview_records(ds, 1)  # nothing below 1: every value as computed
     assert by_key["enrolments__year=2023"].value == 4
     assert by_key["placements__year=2023"].value == 4
     assert by_key["persons_placed__year=2023"].value == 3
+    assert by_key["first_placed__year=2023"].value == 2
+    assert by_key["enrolments_share__citizenship_group=IT__year=2023"].value == 0.5
+    assert "placements__year=2022" not in by_key  # 2022 is not complete in the data
+    assert all(r.key.count("__") >= 1 for r in by_key.values())
+    by_key = _overview_records(ds, 3)
     assert by_key["first_placed__year=2023"].value is None  # 2 < 3
+    assert by_key["first_placed__year=2023"].suppressed == "below_threshold"
     assert by_key["first_placed_share__year=2023"].value is None  # would reveal the 2
     assert by_key["enrolments_share__citizenship_group=IT__year=2023"].value is None  # 2 of 4
-    assert "placements__year=2022" not in by_key  # 2022 is not complete in the data
-    assert all(r.key.count("__") >= 1 for r in recs)
+    # 2023 Q2 has 1 enrolment: with the year the sum of its quarters, the year's 4 is withheld too
+    assert by_key["enrolments__year=2023"].suppressed == "secondary"
+    for key, r in by_key.items():  # a share never outlives its numerator
+        base, _, quals = key.partition("__")
+        num = {"enrolments_share": "enrolments", "placements_share": "placements"}.get(base, kpi.SHARES.get(base, [None])[0])
+        if num and f"{num}__{quals}" in by_key and by_key[f"{num}__{quals}"].value is None:
+            assert r.value is None, key
 
 
-def test_no_comparison_before_the_data(ind):
+def test_no_comparison_before_the_data(ds, ind):
+    from ixl_eval.report import kpi as kr
+
     # data start June 2022: Q3 2021 is not "zero placements", it is unknown
     cmp = ind.compare("2022-07-01", "2022-09-30")
     assert not cmp.attrs["before_covered"] and cmp.loc["placements", "now"] == 1
     assert cmp["before"].isna().all() and cmp["p_holm"].isna().all()
-    counts = kpi.comparison_table(cmp, "en", 1).set_index("Indicator")
-    assert counts.loc["Job placements", "Change"] == "–"
-    assert "No comparison" in kpi.multiplicity_text(cmp, "en")
-    tests = kpi.comparison_table(cmp, "en", 1, what="tests")
-    assert tests.empty and list(tests.columns)[-1] == "p adjusted (Holm)"
-    first = kpi.monitoring_summary(ind, "2022Q3", cmp, None, 0.4, "en", 1)[0]
+    a, t = _published(ds, 1, quarter="2022Q3")
+    counts = t["trimestre_conteggi"]
+    assert counts.value(counts.pos("placements"), "change") is None
+    assert "No comparison" in kr.multiplicity_text(a, "en")
+    assert t["confronti_holm"].data.empty and t["confronti_holm"].cols[-1].key == "p_holm"
+    first = kr.monitoring_summary(a, t, 0.4, "en", 1)[0]
     assert "no comparison: the data start on 2022-06-01" in first
 
 
-def test_summary_gives_no_change_that_would_reveal_a_hidden_count(ind):
-    cmp = ind.compare("2024-01-01", "2024-03-31")
-    first = kpi.monitoring_summary(ind, "2024Q1", cmp, None, 0.4, "en", 10)[0]
+def test_summary_gives_no_change_that_would_reveal_a_hidden_count(ds):
+    from ixl_eval.report import kpi as kr
+
+    a, t = _published(ds, 10)
+    first = kr.monitoring_summary(a, t, 0.4, "en", 10)[0]
     assert first == "In the first quarter of 2024 there were <10 job placements."  # no "+67%"
-    first = kpi.monitoring_summary(ind, "2024Q1", cmp, None, 0.4, "en", 3)[0]
+    a, t = _published(ds, 3)  # the 5 of 2024 Q1 is withheld (see above): no change
+    first = kr.monitoring_summary(a, t, 0.4, "en", 3)[0]
+    assert first == "In the first quarter of 2024 there were c job placements."
+    a, t = _published(ds, 1)
+    first = kr.monitoring_summary(a, t, 0.4, "en", 1)[0]
     assert "against 3 in the same quarter of 2023 (+67%" in first
 
 
@@ -309,7 +353,7 @@ def test_wilson_interval_matches_statsmodels(num, den):
     from statsmodels.stats.proportion import proportion_confint
 
     lo, hi = proportion_confint(num, den, alpha=0.05, method="wilson")
-    assert kpi._wilson(num, den) == pytest.approx((lo, hi), abs=1e-12)
+    assert kpi.wilson(num, den) == pytest.approx((lo, hi), abs=1e-12)
 
 
 def test_breakdowns_are_computed_once_and_handed_out_as_copies(ind):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ixl_eval import params, runner
+from ixl_eval import params, paths, runner
 from ixl_eval.cli import main as cli
 from ixl_eval.exceptions import DataValidationError, ParamsError
 from ixl_eval.results import RECORD_FIELDS, merge_records
@@ -317,12 +318,19 @@ def test_run_folder_contents(suite_run):
     for n in suite_run.notebooks:
         for f in (f"{n.key}.ipynb", f"{n.key}.html", f"fragments/{n.key}.json"):
             assert (d / f).is_file(), f
-    csvs = sorted((d / "tables").glob("*.csv"))
+    every = sorted((d / "tables").glob("*.csv"))
+    csvs = [p for p in every if p.name != "legenda.csv"]  # the legend of the typed tables
     keys = {n.key for n in suite_run.notebooks}
-    assert all(p.stem.split("__")[0] in keys for p in csvs)
+    # every table belongs to a notebook; tables/legenda.csv is the run's legend (written once typed tables exist)
+    assert all(p.stem.split("__")[0] in keys for p in csvs if p.name != "legenda.csv")
     if csvs:
+        # typed tables only: index, legend and one sheet each; while some notebooks still write
+        # legacy CSVs, the runner puts every CSV in the workbook (one sheet each, plus an index)
+        typed = sum(len(json.loads(f.read_text(encoding="utf-8")))
+                    for f in (d / "fragments" / "tables").glob("*.json"))
         wb = openpyxl.load_workbook(d / "tables.xlsx", read_only=True)
-        assert len(wb.sheetnames) == len(csvs) + 1 and all(len(s) <= 31 for s in wb.sheetnames)
+        expected = typed + 2 if typed == len(csvs) else len(every) + 1
+        assert len(wb.sheetnames) == expected and all(len(s) <= 31 for s in wb.sheetnames)
 
 
 @pytest.mark.slow
@@ -330,7 +338,9 @@ def test_manifest(suite_run, synth_dataset, synth_dir):
     m = json.loads((suite_run.run_dir / "manifest.json").read_text())
     assert m["run_id"] == suite_run.run_id and m["status"] == "ok"
     assert m["data"]["sha256"] == synth_dataset.sha256 and len(m["data"]["sha256"]) >= 4
-    assert m["data"]["synthetic"] is True and m["data"]["dir"] == str(Path(synth_dir).resolve())
+    # Relative to the repository (issue 14): no absolute path of the machine in the manifest.
+    assert m["data"]["synthetic"] is True and m["data"]["dir"] == os.path.relpath(Path(synth_dir).resolve(), paths.REPO_ROOT)
+    assert m["params"]["data_dir"] == m["data"]["dir"] and not Path(m["params_file"]).is_absolute()
     assert m["cutoff_used"] == str(synth_dataset.extracted_on)
     assert set(m["params"]["notebooks"]) == {n.key for n in suite_run.notebooks}
     assert m["params"]["lang"] == "it" and m["params"]["disclosure_threshold"] == 10
@@ -393,4 +403,6 @@ def test_rerun_makes_a_new_folder_with_identical_results(suite_run, synth_dir, t
     first = [r for r in json.loads((suite_run.run_dir / "results.json").read_text()) if r["notebook"] == key]
     assert again == first and again
     for t in sorted((res.run_dir / "tables").glob("*.csv")):
+        if t.name == "legenda.csv":  # the legend covers the tables of the run, here one notebook's
+            continue
         assert t.read_bytes() == (suite_run.run_dir / "tables" / t.name).read_bytes(), t.name

@@ -15,8 +15,10 @@ import pytest
 from ixl_eval import stabilisation as st
 from ixl_eval.cohorts import EPISODE_SUBGROUPS, episode_exclusion_table, fixed_term_episodes
 from ixl_eval.dataset import Dataset
-from ixl_eval.disclosure import suppress_table
+from ixl_eval.disclosure import protect
 from ixl_eval.report import Report
+from ixl_eval.report import stabilisation as show
+from ixl_eval.report.table import PRIMARY, SECONDARY, SHOWN
 
 D = pd.to_datetime
 GOLDEN = Path(__file__).parent / "golden"
@@ -242,58 +244,63 @@ def _employer_episodes():
                          "converted": conv})
 
 
-def test_employer_view_threshold_consent_and_labels():
+def test_employer_view_threshold_consent_and_neutral_keys():
     ep = _employer_episodes()
-    t = st.employer_view(ep, k=10, consenting_employers=["camst", "Coop Alleanza 3.0", "Unipol"], horizon_days=365)
-    assert t["label"].tolist() == ["Camst", "Azienda A", "Azienda B", "Coop Alleanza 3.0", "Altre aziende"]
-    assert t["named"].tolist() == [True, False, False, True, False]
+    t = st.employer_view(ep, min_contracts=10, consenting_employers=["camst", "Coop Alleanza 3.0", "Unipol"],
+                         horizon_days=365)
+    assert t["kind"].tolist() == ["named", "anonymous", "anonymous", "named", "other"]
+    assert t["name"].tolist() == ["Camst", None, None, "Coop Alleanza 3.0", None]
+    assert t["rank"].tolist() == [-1, 0, 1, -1, -1]
     assert t["contracts"].tolist() == [40, 25, 25, 12, 12]
     assert t["contracts"].sum() == len(ep)  # pooled row: nothing left out
     assert t["employers"].iloc[-1] == 2
     assert t.attrs["consent_not_found"] == ["Unipol"]
     assert t.attrs["consented_not_shown"] == []
-    # TPER did not consent: anonymised although its name is in the data
-    assert "TPER" not in t["label"].tolist()
-    # nothing that identifies an employer is ever a label
+    # no language in the estimation: no "Azienda", "Altre aziende", "Employer" anywhere
+    assert not any(re.search(r"Aziend|Employer|Altre", str(v)) for v in t.to_numpy().ravel())
+    # TPER did not consent: its name is not returned; nothing that identifies an employer is returned either
+    assert "TPER" not in t["name"].tolist()
     assert not any(re.search(r"E\d\d", str(v)) for v in t.to_numpy().ravel())
+    # the report labels them through the vocabulary
+    it = show.employers_table(t, "it").data["employer"].tolist()
+    assert it == ["Camst", "Azienda A", "Azienda B", "Coop Alleanza 3.0", "Altre aziende (2)"]
 
 
 def test_employer_view_top_and_english_labels():
     ep = _employer_episodes()
-    t = st.employer_view(ep, k=10, consenting_employers=["Hera"], top=2, lang="en")
-    assert t["label"].tolist() == ["Employer A", "Employer B", "Other employers"]
-    assert t.attrs["consented_not_shown"] == ["Hera"]  # 9 contracts: below the threshold
+    t = st.employer_view(ep, min_contracts=10, consenting_employers=["Hera"], top=2)
+    assert show.employers_table(t, "en").data["employer"].tolist() == ["Employer A", "Employer B", "Other employers (4)"]
+    assert t.attrs["consented_not_shown"] == ["Hera"]  # 9 contracts: below the minimum
     assert t["contracts"].sum() == len(ep)
-    # a consenting employer above the threshold is shown even beyond the top ones
-    t = st.employer_view(ep, k=10, consenting_employers=["Coop Alleanza 3.0"], top=1)
-    assert t["label"].tolist() == ["Azienda A", "Coop Alleanza 3.0", "Altre aziende"]
+    # a consenting employer above the minimum is shown even beyond the top ones
+    t = st.employer_view(ep, min_contracts=10, consenting_employers=["Coop Alleanza 3.0"], top=1)
+    assert show.employers_table(t, "it").data["employer"].tolist() == ["Azienda A", "Coop Alleanza 3.0", "Altre aziende (4)"]
 
 
 def test_employer_view_same_consenting_name_twice_is_numbered():
     ep = _employer_episodes()
     ep.loc[ep["employer_id"] == "E03", "employer_name"] = "TPER"
-    t = st.employer_view(ep, k=10, consenting_employers=["TPER"])
-    assert {"TPER (1)", "TPER (2)"} <= set(t["label"])
+    t = st.employer_view(ep, min_contracts=10, consenting_employers=["TPER"])
+    assert {"TPER (1)", "TPER (2)"} <= set(t["name"].dropna())
 
 
 # ---------------------------------------------------------------------- presentation, disclosure
-def test_display_blanks_shares_of_suppressed_counts():
+def test_employer_table_withholds_shares_of_withheld_counts():
     ep = _employer_episodes()
-    t = st.employer_view(ep, k=10, horizon_days=365)
+    t = st.employer_view(ep, min_contracts=10, horizon_days=365)
     t.loc[1, "conversions"] = 4  # a small count: its share must go with it
-    d = st.display(t, "it", 10)
-    assert d.count_cols == ["Contratti a tempo determinato", "Trasformati"]
-    share = d.df["Trasformati entro 12 mesi"].tolist()
-    assert share[1] == "<10"
-    # the share goes wherever either of its counts is withheld in the published table, and only there
-    assert (d.by, d.lines) == (None, "columns")  # contracts, of which converted: rows add up to nothing
-    shown = suppress_table(d.df, d.count_cols, 10, by=d.by, lines=d.lines)
-    withheld = shown[d.count_cols].isin(["<10", "c"]).any(axis=1).tolist()
-    assert sum(withheld) >= 2  # secondary suppression hid at least one more cell
-    assert shown.loc[1, "Contratti a tempo determinato"] == "25"  # ... in the column, not in the row
-    for s_, w in zip(share, withheld):
-        assert (s_ in ("<10", "c")) == w
-        assert w or re.fullmatch(r"\d+% \(\d+–\d+%\)", s_)
+    tab = show.employers_table(t, "it")
+    protect([tab], 10)
+    assert tab.status.at[1, "conversions"] == PRIMARY
+    # contracts, of which converted: rows add up to nothing, the column is the line
+    assert (tab.by, tab.lines) == (None, "columns")
+    hidden = np.array([tab.status.at[i, c] != SHOWN for i in range(len(tab.data)) for c in ("conversions",)])
+    assert hidden.sum() >= 2  # secondary suppression hid at least one more cell of the column
+    assert tab.status.at[1, "contracts"] == SHOWN  # ... in the column, not in the row
+    for i in range(len(tab.data)):
+        w = tab.status.at[i, "contracts"] != SHOWN or tab.status.at[i, "conversions"] != SHOWN
+        assert (tab.status.at[i, "cif"] != SHOWN) == w
+        assert (tab.value(i, "cif") is None) == w
 
 
 def test_stacked_subgroups_are_protected_block_by_block():
@@ -306,67 +313,116 @@ def test_stacked_subgroups_are_protected_block_by_block():
     for c in ("cif_365", "cif_365_lower", "cif_365_upper"):
         t[c] = 0.3
     t.attrs.update(kind="incidence", horizons=[365])
-    d = st.display(t, "en", 10)
-    assert d.by == "Characteristic"
-    shown = suppress_table(d.df, d.count_cols, 10, by=d.by, lines=d.lines)
-    gender = shown.loc[shown["Characteristic"] == "Gender", "Contracts"].tolist()
-    assert gender.count("<10") == 1 and "c" in gender  # 7 could otherwise be 300 - 150 - 143
-    naive = suppress_table(d.df, d.count_cols, 10, lines=d.lines)  # one line per column, across blocks
-    assert "c" not in naive.loc[naive["Characteristic"] == "Gender", "Contracts"].tolist()
-    shares = d.df.loc[d.df["Characteristic"] == "Gender", "Converted within 12 months"].tolist()
-    assert sum(s_ in ("<10", "c") for s_ in shares) == 2
+    tab = show.incidence_table(t, "en")
+    assert tab.by == "subgroup"
+    protect([tab], 10)
+    gender = tab.status.loc[tab.data["subgroup"] == "Gender", "n"].tolist()
+    assert gender.count(PRIMARY) == 1 and SECONDARY in gender  # 7 could otherwise be 300 - 150 - 143
+    # the partner is the smaller of the two large cells (143), never the largest
+    assert tab.status.at[2, "n"] == SECONDARY and tab.status.at[1, "n"] == SHOWN
+    shares = tab.status.loc[tab.data["subgroup"] == "Gender", "cif_365"].tolist()
+    assert sum(s_ != SHOWN for s_ in shares) == 2
 
 
-def test_display_in_a_report_suppresses_and_hides_identifiers(tmp_path):
+def test_secondary_partner_is_the_smallest_cell_not_the_total():
+    # a quarter with 4 hires: its row partner is the smaller of conversions (20) and total (24)
+    routes = pd.DataFrame({"period": ["2023Q1", "2023Q2"], "at_hire": [4, 30], "by_conversion": [20, 25],
+                           "total": [24, 55], "share_by_conversion": [20 / 24, 25 / 55], "complete": [True, True]})
+    routes.attrs["freq"] = "quarter"
+    tab = show.routes_table(routes, "it")
+    protect([tab], 10)
+    assert tab.status.at[0, "at_hire"] == PRIMARY
+    assert tab.status.at[0, "by_conversion"] == SECONDARY and tab.status.at[0, "total"] != PRIMARY
+    # zero is shown (nobody), and never used as a partner
+    routes.loc[0, ["at_hire", "total"]] = [0, 20]
+    tab = show.routes_table(routes, "it")
+    protect([tab], 10)
+    assert not tab.any_hidden()
+
+
+def _published(ds, tmp_path, k, **kw):
+    """What the notebook does, in-process: analyse, build, publish, record, show every table."""
+    kw.setdefault("employer_min_contracts", k)
+    a = st.analyse(ds, **kw)
+    rep = Report("stabilizzazione", ds, cutoff=pd.Timestamp(kw.get("cutoff") or ds.cutoff), lang="it", k=k,
+                 output_dir=tmp_path)
+    t = show.tables(a, lang=rep.lang)
+    rep.publish(*t.values(), relations=show.relations(a, t))
+    show.record(rep, a, t)
+    for name in t:
+        if name != "contratti_in_corso":
+            rep.table(t[name])
+    return rep, a, t
+
+
+def test_tables_in_a_report_withhold_and_hide_identifiers(tmp_path):
     ds = _ds()
-    rep = Report("stabilizzazione", ds, cutoff=pd.Timestamp("2024-04-30"), lang="it", k=3, output_dir=tmp_path)
-    ep = fixed_term_episodes(ds, which="all")
-    inc = st.conversion_incidence(ep, [183, 365], by=["employer_size"])
-    d = st.display(inc, rep.lang, rep.k)
-    html = rep.table(d.df, "incidence", count_cols=d.count_cols, by=d.by, lines=d.lines).data
-    assert "<3" in html or "&lt;3" in html
-    csv = (tmp_path / "tables" / "stabilizzazione__incidence.csv").read_text()
+    rep, a, t = _published(ds, tmp_path, 3, cutoff="2024-04-30", episodes="all", horizons_months=[6, 12],
+                           subgroups=["employer_size"], cox_covariates=["employer_size"])
+    csv = (tmp_path / "tables" / "stabilizzazione__trasformazioni_per_gruppo.csv").read_text(encoding="utf-8-sig")
     assert "Dimensione dell'azienda" in csv and not re.search(r"\bE\d\b|\bX\d\b", csv)
-    # every row has fewer than 3 conversions: no share of any row is shown
-    shares = pd.read_csv(tmp_path / "tables" / "stabilizzazione__incidence.csv")["Trasformati entro 6 mesi"]
-    assert set(shares) <= {"<3", "c"}
+    d = pd.read_csv(tmp_path / "tables" / "stabilizzazione__trasformazioni_per_gruppo.csv")
+    # every row has fewer than 3 conversions: no share of any row is shown, and none is text
+    assert d["cif_183"].isna().all() and pd.api.types.is_float_dtype(d["cif_183"])
+    assert set(d["cif_183__status"]) == {"c"}
 
 
-def test_record_estimates_withhold_small_groups():
+def test_records_withhold_small_groups(tmp_path):
     ds = _ds()
-    rep = Report("stabilizzazione", ds, cutoff=pd.Timestamp("2024-04-30"), lang="it", k=2, output_dir=None)
-    ep = fixed_term_episodes(ds, which="all")
-    n = st.record_estimates(rep, incidence=st.conversion_incidence(ep, [300, 365], by=["sector"]),
-                            routes=st.permanent_routes(ds))
-    recs = {r.key: r for r in rep.records_}
-    assert n == len(recs)
+    rep, a, t = _published(ds, tmp_path, 2, cutoff="2024-04-30", episodes="all", horizons_months=[10, 12],
+                           subgroups=["sector"], cox_covariates=["sector"])
+    recs = {r.key: r.as_dict() for r in rep.final_records()}
     # by hand: S = 5/6 after day 0.5, 5/8 after day 180; conversions on days 181 and 213 add 5/8 * 1/3 + 5/12 * 1/2
-    assert recs["conversion_cif__months=10"].value == pytest.approx(5 / 12)
-    assert recs["conversion_cif__months=10"].n == 6
-    assert recs["conversion_cif__months=12"].value is None  # the last contract was censored on day 334
-    assert recs["conversion_cif__months=10__sector=Ristorazione"].value is None  # no conversion at all
-    assert recs["conversion_cif__months=10__sector=Trasporti"].value == pytest.approx(2 / 3)
-    assert recs["permanent_by_conversion__year=2021"].value is None  # 1 contract < k
-    assert recs["permanent_at_hire__year=2024"].value is None
+    assert recs["conversion_cif__months=10"]["value"] == pytest.approx(5 / 12)
+    assert recs["conversion_cif__months=10"]["n"] == 6
+    assert recs["conversion_cif__months=12"]["value"] is None  # the last contract was censored on day 334
+    assert recs["conversion_cif__months=10__sector=Ristorazione"]["value"] is None  # 2 contracts, no conversion: its partner
+    assert recs["permanent_by_conversion__year=2021"]["value"] is None  # 1 contract < k
+    assert recs["permanent_by_conversion__year=2021"]["suppressed"] == "below_threshold"
+    assert recs["permanent_at_hire__year=2024"]["value"] == 0  # zero is shown: nobody
+
+
+def _golden_analysis():
+    d, _ = _golden()
+    d["event"] = d["event"].astype("int8")
+    for c in ("sector", "channel", "gender", "citizenship_group"):
+        d[c] = "x"
+    d["enrolment_year"] = 2020
+    inc = st.conversion_incidence(d, [183, 365, 730], by=["employer_size"])
+    months = st.risk_months([183, 365, 730])
+    a = st.StabilisationAnalysis(
+        which="all", horizons_days=[183, 365, 730], episodes=d, episodes_all=d, incidence=inc,
+        rates=st.conversion_rates(d, "employer_size"), cox=st.conversion_cox(d, ["employer_size"]),
+        tests={"employer_size": st.conversion_test(d, "employer_size")},
+        people_frame=pd.DataFrame(), people=None, routes_year=None, routes_quarter=None, employers=None,
+        curve_by="employer_size", curves=st.incidence_curves(d, "employer_size"), risk_months=months,
+        at_risk=st.at_risk(d, "employer_size", months))
+    t = {"trasformazioni_per_gruppo": show.incidence_table(inc, "it"), "rapporti_di_rischio": show.cox_table(a.cox, "it"),
+         "contratti_in_corso": show.at_risk_table(a.at_risk, months, "it")}
+    protect(list(t.values()), 10)
+    return a, t
 
 
 def test_sentences_in_both_languages():
-    d, _ = _golden()
-    inc = st.conversion_incidence(d, [183, 365, 730], by=["employer_size"])
-    it = st.describe_incidence(inc, "it", 10)
-    en = st.describe_incidence(inc, "en", 10, which="all")
+    a, t = _golden_analysis()
+    inc = t["trasformazioni_per_gruppo"]
+    it = show.describe_incidence(inc, "all", "it", 10)
+    en = show.describe_incidence(inc, "all", "en", 10)
     assert it.startswith("Su 100 contratti a tempo determinato, 24 (tra ") and "395 contratti" in it
     assert en.startswith("Of 100 fixed-term contracts, 24 (between ")
-    g = st.describe_groups(inc, "employer_size", 365, "it", 10)
-    assert "«Grande (oltre 250 addetti)» (31 su 100" in g and "la più bassa in «Media»" in g
-    # micro has fewer than 10 conversions; small's are withheld with it in the table (else micro's = total - rest):
-    # the sentence describes neither
-    assert "Micro" not in g and "Piccola" not in g
-    shown = st.display(inc, "it", 10)
-    assert shown.df.loc[2, "Trasformati entro 12 mesi"] == "c"
-    assert "troppo ampie" in st.describe_test(st.conversion_test(d, "employer_size"), "employer_size", "it")
+    g = show.describe_groups(inc, a.incidence, "employer_size", 365, "it", md=False)
+    assert "«Grande (oltre 250 addetti)» (31 su 100" in g and "la più bassa in «Piccola»" in g
+    # micro has fewer than 10 conversions; medium's (18, tied with small: the rule breaks ties by name) are
+    # withheld with it in the table (else micro's = total - rest): the sentence describes neither
+    assert "Micro" not in g and "Media" not in g
+    assert inc.value({"subgroup": "Dimensione dell'azienda", "group": "Media"}, "cif_365") is None
+    # in Markdown the same sentence is escaped (the brackets of a level name are not Markdown syntax)
+    assert "«Grande \\(oltre 250 addetti\\)»" in show.describe_groups(inc, a.incidence, "employer_size", 365, "it")
+    assert "troppo ampie" in show.describe_test(a.tests["employer_size"], "employer_size", "it")
     # too few conversions: no number, a plain statement
-    assert "Troppo pochi" in st.describe_incidence(inc, "it", 1000)
+    big = show.incidence_table(a.incidence, "it")
+    protect([big], 1000)
+    assert "Troppo pochi" in show.describe_incidence(big, "all", "it", 1000)
 
 
 def test_figures_draw_only_what_the_tables_show():
@@ -375,41 +431,21 @@ def test_figures_draw_only_what_the_tables_show():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    d, _ = _golden()
-    d["event"] = d["event"].astype("int8")
-    for c in ("sector", "channel", "gender", "citizenship_group"):
-        d[c] = "x"
-    d["enrolment_year"] = 2020
-    inc = st.conversion_incidence(d, [183, 365], by=["employer_size"])
-    a = st.StabilisationAnalysis(
-        which="all", horizons_days=[183, 365], episodes=d, episodes_all=d, incidence=inc,
-        rates=st.conversion_rates(d, "employer_size"), cox=st.conversion_cox(d, ["employer_size"]), tests={},
-        people_frame=pd.DataFrame(), people=pd.DataFrame(), routes_year=pd.DataFrame(), routes_quarter=pd.DataFrame(),
-        employers=pd.DataFrame())
-    fig = st.plot_incidence(a, "employer_size", "it", 10)
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    # micro (<10 conversions) and small (withheld with it in the table) are listed, not drawn
-    assert "Micro (meno di 10 addetti) (non mostrato)" in legend and "Piccola (non mostrato)" in legend
+    a, t = _golden_analysis()
+    fig = show.plot_incidence(a, t, "it", 10)
+    legend = [x.get_text() for x in fig.axes[0].get_legend().get_texts()]
+    # micro (<10 conversions) and medium (withheld with it in the table) are listed, not drawn
+    assert "Micro (meno di 10 addetti) (non mostrato)" in legend and "Media (non mostrato)" in legend
     assert sum("non mostrato" not in x for x in legend) == len(fig.axes[0].get_lines()) - 2  # 2 empty handles
-    risk = [t.get_text() for t in fig.axes[1].texts]
-    assert "<10" in risk and all(x in ("<10", "c") or int(x.replace(".", "")) >= 10 for x in risk)
-    fig2 = st.plot_forest(a, "en", 10)
-    labels = [t.get_text() for t in fig2.axes[0].get_yticklabels()]
+    risk = [x.get_text() for x in fig.axes[1].texts]
+    assert "<10" in risk and all(x in ("<10", "c", "0") or int(x.replace(".", "")) >= 10 for x in risk)
+    # each drawn curve ends where fewer than 10 contracts remain at risk
+    curve = a.curves[("all", "all")]
+    last = curve.loc[(curve["n_risk"] >= 10) & (curve["time"] <= 730.5), "time"].max()
+    drawn = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "Tutti"][0]
+    assert drawn.get_xdata().max() == pytest.approx(last / (365.25 / 12))
+    assert curve["time"].max() > last  # the estimate goes on beyond: the chart does not
+    fig2 = show.plot_forest(a, t, "en")
+    labels = [x.get_text() for x in fig2.axes[0].get_yticklabels()]
     assert not any("Micro" in x for x in labels)  # 4 conversions: not drawn
     plt.close("all")
-
-
-def test_masks_are_remembered_by_content_not_by_object():
-    d, _ = _golden()
-    inc = st.conversion_incidence(d, [183, 365], by=["employer_size"])
-    first = st._masks(inc, 10)
-    again = st._masks(inc.copy(), 10)  # another object, same content: the same masks
-    assert all(np.array_equal(first[0][c], again[0][c]) for c in first[0]) and np.array_equal(first[1], again[1])
-    first[1][:] = True  # a caller editing its copy does not change what the next caller gets
-    assert np.array_equal(st._masks(inc, 10)[1], again[1])
-    bigger = inc.copy()
-    bigger[["n", "conversions"]] = bigger[["n", "conversions"]] * 10  # nothing small any more
-    counts, rows = st._masks(bigger, 10)
-    assert not rows.any() and not any(m.any() for m in counts.values())
-    assert again[1].any()  # while the original table does withhold something
-    assert not st._masks(inc, 1)[1].any() and st._masks(inc, 100)[1].all()  # k is part of the key

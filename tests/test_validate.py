@@ -107,7 +107,7 @@ VARIANTS = [
     Variant("missing_extract", lambda d: (d / "extract.yaml").unlink(),
             (("extract.yaml", None, None, "file_present"),)),
     Variant("unreadable_file", _write_bytes("interviews.csv", b"participant_id,format\n\x81\x8d\x8f\x90\n"),
-            (("interviews.csv", None, None, "file_readable"),), exit_code=2),
+            (("interviews.csv", 2, None, "file_readable"),), exit_code=2),
     Variant("ragged_csv_row", _write_bytes("interviews.csv",
                                            b"participant_id,interviewed_on,format\nP000001,2023-01-20,individual,x\n"),
             (("interviews.csv", 2, None, "file_readable"),), exit_code=2),
@@ -164,6 +164,13 @@ VARIANTS = [
             (("placements.csv", 7, "started_on", "placement_after_withdrawal"),), exit_code=0),
     Variant("duplicate_record", lambda d: copy_row(d, "interviews", 3),
             (("interviews.csv", 8, "participant_id", "duplicate_record"),), exit_code=0),
+    # Issue 14: plausibility and text hygiene.
+    Variant("extract_in_the_future", _write_bytes("extract.yaml", b"extracted_on: 2200-01-01\nsource: test\n"),
+            (("extract.yaml", None, "extracted_on", "extract_not_in_future"),)),
+    Variant("enrolment_before_the_programme", lambda d: set_cell(d, "participants", 3, "enrolled_on", "2016-12-31"),
+            (("participants.csv", 3, "enrolled_on", "programme_window"),)),
+    Variant("control_character", lambda d: set_cell(d, "placements", 2, "sector", "Trasporti\x0bmerci"),
+            (("placements.csv", 2, "sector", "control_characters"),), exit_code=0),
 ]
 
 

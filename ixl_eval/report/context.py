@@ -236,7 +236,7 @@ class Report:
             f"analysis cut-off {self.cutoff.strftime(fmt)}",
         )
         return _display_html(
-            f'{_STYLE}<div class="ixl-banner {cls_}" role="alert">{html.escape(banner)}</div>'
+            f'{_STYLE}<div class="ixl-banner {cls_}" role="note">{html.escape(banner)}</div>'
             f'<h1 id="{self._id(title)}">{html.escape(title)}</h1><p class="ixl-meta">{meta}</p>'
         )
 
@@ -423,8 +423,14 @@ class Report:
             self._schemas.append(t.schema(self.key))
         return _display_html(render.html_table(t, self.lang, self.k))
 
-    def figure(self, fig, *, caption_it: str = "", caption_en: str = ""):
-        """Show a matplotlib figure as an image with its caption (the figure is then closed)."""
+    def figure(self, fig, *, caption_it: str = "", caption_en: str = "", alt_it: str = "", alt_en: str = ""):
+        """Show a matplotlib figure as an image with its caption (the figure is then closed).
+
+        ``alt_it``/``alt_en``: the text alternative of the image, one sentence stating what the
+        chart shows (its finding, e.g. "Le persone con la laurea trovano lavoro prima: ..."), not
+        a copy of the caption, which screen readers would then read twice. Without it the alt
+        text says only that the chart is described by its caption.
+        """
         import matplotlib.pyplot as plt
 
         buf = io.BytesIO()
@@ -432,8 +438,10 @@ class Report:
         plt.close(fig)
         b64 = base64.b64encode(buf.getvalue()).decode("ascii")
         caption = html.escape(self.t(caption_it, caption_en))
+        alt = self.t(alt_it, alt_en) or self.t("Grafico descritto nella didascalia e nella tabella che segue.",
+                                               "Chart described in its caption and in the table that follows.")
         return _display_html(
-            f'<figure class="ixl-figure"><img alt="{caption}" src="data:image/png;base64,{b64}"/>'
+            f'<figure class="ixl-figure"><img alt="{html.escape(alt)}" src="data:image/png;base64,{b64}"/>'
             f"<figcaption>{caption}</figcaption></figure>"
         )
 
