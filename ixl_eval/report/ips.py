@@ -601,7 +601,7 @@ def caveats_text(analysis: IpsAnalysis, lang: str = "it", k: int = 10) -> str:
         "factor would have to be to explain the result away. The comparison group leaves out people who received "
         "IPS later: if IPS goes to those who struggle most, the comparison tends to understate, not inflate, the "
         "effect.\n\n"
-        f"When the result is inconclusive. With fewer than {p['min_per_arm']} people in a group, or groups still "
+        f"Inconclusive results: with fewer than {p['min_per_arm']} people in a group, or groups still "
         f"differing after adjustment (standardised difference of {b} or more in a characteristic, enrolment year by "
         "enrolment year), the report says so and does not present the number as a finding. Details are in "
         "docs/caveats/efficacia-ips.md."
