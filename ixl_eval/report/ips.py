@@ -590,7 +590,7 @@ def caveats_text(analysis: IpsAnalysis, lang: str = "it", k: int = 10) -> str:
             f"Quando il risultato non è conclusivo. Se in un gruppo ci sono meno di {p['min_per_arm']} persone, o "
             f"se dopo l'aggiustamento i gruppi differiscono ancora (differenza standardizzata di almeno {b} in una "
             "caratteristica, anno di iscrizione per anno di iscrizione), il rapporto lo dice e non presenta il numero "
-            "come un risultato. I dettagli sono in docs/caveats/efficacia-ips.md."
+            "come un risultato. I dettagli sono nelle note di metodo collegate in cima al rapporto."
         ) + ("\n\n" + conditional_text(analysis, "it") if getattr(analysis, "conditional", None) is not None else "") + gl
     return (
         "Method. IPS people are compared with people never approached for IPS, made alike with a propensity score "
@@ -603,8 +603,8 @@ def caveats_text(analysis: IpsAnalysis, lang: str = "it", k: int = 10) -> str:
         "effect.\n\n"
         f"Inconclusive results: with fewer than {p['min_per_arm']} people in a group, or groups still "
         f"differing after adjustment (standardised difference of {b} or more in a characteristic, enrolment year by "
-        "enrolment year), the report says so and does not present the number as a finding. Details are in "
-        "docs/caveats/efficacia-ips.md."
+        "enrolment year), the report says so and does not present the number as a finding. Details are in the "
+        "method notes linked at the top of the report."
     ) + ("\n\n" + conditional_text(analysis, "en") if getattr(analysis, "conditional", None) is not None else "") + gl
 
 
