@@ -67,6 +67,8 @@ __all__ = [
     "agreement_text",
     "conditional_text",
     "reasons_text",
+    "glossary",
+    "glossary_text",
     "term_label",
     "love_plot",
     "overlap_plot",
@@ -198,7 +200,7 @@ def estimates_table(effect: IpsEffect, lang: str = "it") -> Table:
             "ratio_high": nan if share else float(r["ci_high"]),
             "n_treated": int(r["n_treated"]),
             "n_control": int(r["n_control"]),
-            "note": "" if ok else vocab.word("ips_inconclusive", lang),
+            "note": "" if ok else f"{vocab.word('ips_inconclusive', lang)}: {reasons_text(effect, r['method'], lang)}",
         })
     c = effect.contrast or "offer"
     cols = [
@@ -431,24 +433,29 @@ def describe_effect(effect: IpsEffect, est: Table, lang: str = "it", k: int = 10
             s = (f"Su 100 persone {who}, {_per100(r['risk_treated'], lang)} {what} entro {months} mesi; "
                  f"su 100 persone simili seguite dal servizio abituale, {_per100(r['risk_control'], lang)}. ")
             s += f"La differenza è di {diff} su 100 (plausibilmente tra {lo} e {hi} su 100)"
-            s += "." if (r["ci_low"] > 0 or r["ci_high"] < 0) else ", quindi i dati sono compatibili anche con nessun effetto."
+            s += "." if (r["ci_low"] > 0 or r["ci_high"] < 0) else (
+                ": la differenza potrebbe essere dovuta al caso (i dati sono compatibili anche con nessun effetto).")
         else:
             s = (f"Of 100 people {who}, {_per100(r['risk_treated'], lang)} {what} within {months} months; "
                  f"of 100 similar people on the usual service, {_per100(r['risk_control'], lang)}. ")
             s += f"The difference is {diff} in 100 (plausibly between {lo} and {hi} in 100)"
-            s += "." if (r["ci_low"] > 0 or r["ci_high"] < 0) else ", so the data are also compatible with no effect."
+            s += "." if (r["ci_low"] > 0 or r["ci_high"] < 0) else (
+                ": the difference could be due to chance (the data are also compatible with no effect).")
         out.append(s)
     else:
         what = (("la probabilità di trovare lavoro in ogni momento" if h == "hazard_ratio" else
                  "il numero di contratti per anno") if it else
                 ("the chance of finding work at any moment" if h == "hazard_ratio" else "the number of contracts per year"))
         est_, lo, hi = (_num(est.data.at[i, c], lang, 2) for c in ("ratio", "ratio_low", "ratio_high"))
+        clear = est.data.at[i, "ratio_low"] > 1 or est.data.at[i, "ratio_high"] < 1
         if it:
             s = (f"Rispetto a persone simili, per le persone {who} {what} è {est_} volte "
-                 f"quella del servizio abituale (plausibilmente tra {lo} e {hi}).")
+                 f"quella del servizio abituale (plausibilmente tra {lo} e {hi})")
+            s += "." if clear else ": la differenza potrebbe essere dovuta al caso."
         else:
             s = (f"Compared with similar people, for people {who} {what} is {est_} times "
-                 f"that of the usual service (plausibly between {lo} and {hi}).")
+                 f"that of the usual service (plausibly between {lo} and {hi})")
+            s += "." if clear else ": the difference could be due to chance."
         out.append(s)
     n1, n0 = _count_text(est, i, "n_treated", lang, k), _count_text(est, i, "n_control", lang, k)
     out.append(
@@ -485,8 +492,10 @@ def summary_sentences(analysis: IpsAnalysis, tabs: dict, lang: str = "it", k: in
     funnel (from the protected funnel table: a withheld count or share is not shown)."""
     it = lang == "it"
     offer = describe_effect(analysis.effects["offer"], tabs["stime_proposta"], lang, k)[0]
-    out = [("Effetto della proposta di IPS (intenzione di trattare, anche chi ha rifiutato): " if it else
-            "Effect of being offered IPS (intention to treat, including those who declined): ") + offer[0].lower() + offer[1:]]
+    out = [("Effetto della proposta di IPS (contando tutte le persone a cui è stato proposto, anche chi ha "
+            "rifiutato): " if it else
+            "Effect of being offered IPS (counting everyone who was offered it, including those who declined): ")
+           + offer[0].lower() + offer[1:]]
     start = describe_effect(analysis.effects["start"], tabs["stime_presa_in_carico"], lang, k)[0]
     out.append(("Effetto di iniziare IPS, tra chi è stato effettivamente preso in carico: " if it else
                 "Effect of starting IPS, among people actually taken in charge: ") + start[0].lower() + start[1:])
@@ -561,10 +570,11 @@ def design_text(analysis: IpsAnalysis, lang: str = "it") -> str:
     )
 
 
-def caveats_text(analysis: IpsAnalysis, lang: str = "it") -> str:
+def caveats_text(analysis: IpsAnalysis, lang: str = "it", k: int = 10) -> str:
     """The "how to read these results" block: method, assumptions, when the result is inconclusive."""
     p = analysis.params
     b = str(p["balance_threshold"])
+    gl = "\n\n" + glossary_text(glossary(analysis, lang, k), lang)
     if lang == "it":
         b = b.replace(".", ",")
         return (
@@ -580,8 +590,8 @@ def caveats_text(analysis: IpsAnalysis, lang: str = "it") -> str:
             f"Quando il risultato non è conclusivo. Se in un gruppo ci sono meno di {p['min_per_arm']} persone, o "
             f"se dopo l'aggiustamento i gruppi differiscono ancora (differenza standardizzata di almeno {b} in una "
             "caratteristica, anno di iscrizione per anno di iscrizione), il rapporto lo dice e non presenta il numero "
-            "come un risultato. I dettagli sono in docs/caveats/efficacia-ips.md."
-        ) + ("\n\n" + conditional_text(analysis, "it") if getattr(analysis, "conditional", None) is not None else "")
+            "come un risultato. I dettagli sono nelle note di metodo collegate in cima al rapporto."
+        ) + ("\n\n" + conditional_text(analysis, "it") if getattr(analysis, "conditional", None) is not None else "") + gl
     return (
         "Method. IPS people are compared with people never approached for IPS, made alike with a propensity score "
         "(logistic regression): weighting (main estimate) and one-to-one matching, beside the raw comparison. Shares "
@@ -591,11 +601,11 @@ def caveats_text(analysis: IpsAnalysis, lang: str = "it") -> str:
         "factor would have to be to explain the result away. The comparison group leaves out people who received "
         "IPS later: if IPS goes to those who struggle most, the comparison tends to understate, not inflate, the "
         "effect.\n\n"
-        f"When the result is inconclusive. With fewer than {p['min_per_arm']} people in a group, or groups still "
+        f"Inconclusive results: with fewer than {p['min_per_arm']} people in a group, or groups still "
         f"differing after adjustment (standardised difference of {b} or more in a characteristic, enrolment year by "
-        "enrolment year), the report says so and does not present the number as a finding. Details are in "
-        "docs/caveats/efficacia-ips.md."
-    ) + ("\n\n" + conditional_text(analysis, "en") if getattr(analysis, "conditional", None) is not None else "")
+        "enrolment year), the report says so and does not present the number as a finding. Details are in the "
+        "method notes linked at the top of the report."
+    ) + ("\n\n" + conditional_text(analysis, "en") if getattr(analysis, "conditional", None) is not None else "") + gl
 
 
 def estimand_text(effect: IpsEffect, lang: str = "it") -> str:
@@ -672,22 +682,100 @@ def conditional_text(analysis: IpsAnalysis, lang: str = "it") -> str:
     if c.model is None:
         return (f"Analisi di sensibilità: il modello di Cox su tutte le persone iscritte non è stimabile ({c.note})."
                 if it else f"Sensitivity analysis: the Cox model on everyone enrolled cannot be estimated ({c.note}).")
-    ci = f"{fmt_num(c.ci_low, lang, 2)}–{fmt_num(c.ci_high, lang, 2)}"
+    ci = vocab.tr(lang, f"tra {fmt_num(c.ci_low, lang, 2)} e {fmt_num(c.ci_high, lang, 2)}",
+                  f"between {fmt_num(c.ci_low, lang, 2)} and {fmt_num(c.ci_high, lang, 2)}")
     s = (f"Analisi di sensibilità (modello condizionato): un modello di Cox su tutte le persone iscritte, in cui IPS "
          f"conta solo dal giorno dell'avvio (covariata che cambia nel tempo) e a parità di genere, età, cittadinanza, "
          f"titolo di studio e anno di iscrizione, stima che dopo l'avvio il ritmo con cui si trova lavoro sia "
-         f"{fmt_num(c.hr, lang, 2)} volte quello senza IPS (IC 95% {ci}). È un confronto tra persone con le stesse "
+         f"{fmt_num(c.hr, lang, 2)} volte quello senza IPS ({ci}). È un confronto tra persone con le stesse "
          "caratteristiche (effetto condizionato), per questo è più grande dell'hazard ratio marginale della "
          "ponderazione: le due stime rispondono a domande diverse e non devono coincidere." if it else
          f"Sensitivity analysis (conditional model): a Cox model on everyone enrolled, where IPS counts only from the "
          f"start day (a time-varying covariate) and with gender, age, citizenship, education and enrolment year held "
          f"equal, estimates that after the start people find work {fmt_num(c.hr, lang, 2)} times as fast as without "
-         f"IPS (95% CI {ci}). It compares people with the same characteristics (a conditional effect), which is why "
+         f"IPS ({ci}). It compares people with the same characteristics (a conditional effect), which is why "
          "it is larger than the marginal hazard ratio of the weighting: the two answer different questions and need "
          "not agree.")
     if c.pooled:
         s += " " + design.pooled_sentence(c.pooled, lang, ("inserimenti", "placements"))
     return s
+
+
+# ---------------------------------------------------------------------------------------------
+# glossary
+# ---------------------------------------------------------------------------------------------
+_GLOSSARY = [
+    ("Incidenza cumulata", "Cumulative incidence",
+     "su 100 persone, quante hanno trovato lavoro entro un certo tempo, contando chi esce dal programma senza lavoro "
+     "come persona che non l'ha trovato. È la misura dei «su 100 persone» di questo rapporto.",
+     "of every 100 people, how many found a job within a given time, counting those who leave the programme without "
+     "a job as not placed. It is the measure behind every 'of 100 people' in this report."),
+    ("Punteggio di propensione", "Propensity score",
+     "la probabilità, stimata dalle caratteristiche note, di ricevere IPS; serve a rendere simili i due gruppi.",
+     "the probability of receiving IPS, estimated from the known characteristics; it is used to make the two groups "
+     "alike."),
+    ("Ponderazione (IPTW)", "Weighting (IPTW)",
+     "ogni persona di confronto conta di più o di meno secondo il suo punteggio, così che il gruppo di confronto "
+     "somigli alle persone IPS. È la stima principale.",
+     "each comparison person counts more or less according to their score, so that the comparison group resembles "
+     "the IPS people. It is the main estimate."),
+    ("Abbinamento", "Matching",
+     "a ogni persona IPS si affianca una persona di confronto con un punteggio simile; chi non trova un abbinamento "
+     "è escluso.",
+     "each IPS person is paired with a comparison person with a similar score; those without a pair are left out."),
+    ("Confronto grezzo", "Raw comparison",
+     "il confronto senza tener conto delle differenze tra i gruppi: mostrato solo per vedere quanto contano.",
+     "the comparison that ignores differences between the groups: shown only to see how much they matter."),
+    ("Differenza standardizzata", "Standardised difference",
+     "quanto i due gruppi differiscono in una caratteristica; oltre {b} i gruppi non sono considerati simili.",
+     "how much the two groups differ in a characteristic; above {b} the groups are not considered alike."),
+    ("Intenzione di trattare (ITT)", "Intention to treat (ITT)",
+     "l'effetto della proposta di IPS su tutte le persone a cui è stata fatta, anche chi ha rifiutato.",
+     "the effect of the IPS offer on everyone who received it, including those who declined."),
+    ("Effetto sui trattati (ATT)", "Effect on the treated (ATT)",
+     "l'effetto di iniziare IPS tra le persone effettivamente prese in carico.",
+     "the effect of starting IPS among the people actually taken in charge."),
+    ("Hazard ratio (rapporto dei ritmi)", "Hazard ratio",
+     "quante volte più in fretta un gruppo trova lavoro rispetto all'altro; «marginale» vuol dire calcolato sul "
+     "gruppo nel suo insieme, «condizionato» tra persone con le stesse caratteristiche (non collassabilità: i due "
+     "non coincidono).",
+     "how many times faster one group finds work than the other; 'marginal' means over the group as a whole, "
+     "'conditional' between people with the same characteristics (non-collapsibility: the two differ)."),
+    ("E-value", "E-value",
+     "quanto forte dovrebbe essere un fattore non misurato (ad esempio la motivazione) per spiegare del tutto il "
+     "risultato.",
+     "how strong an unmeasured factor (motivation, for example) would have to be to explain the result away."),
+    ("Intervallo di confidenza (IC 95%)", "Confidence interval (95% CI)",
+     "i valori compatibili con i dati («tra X e Y»); nelle tabelle è scritto X (Y–Z).",
+     "the values compatible with the data ('between X and Y'); tables write it as X (Y–Z)."),
+    ("Non conclusivo", "Inconclusive",
+     "il numero non va letto come un risultato; il rapporto dice sempre perché (gruppi troppo piccoli, gruppi non "
+     "abbastanza simili, periodo troppo breve, confronto grezzo).",
+     "the number should not be read as a finding; the report always says why (groups too small, groups not alike "
+     "enough, follow-up too short, raw comparison)."),
+    ("k (soglia di riservatezza)", "k (confidentiality threshold)",
+     "i numeri da 1 a k−1 persone non sono mostrati («<k») per tutelare la riservatezza; in questo rapporto k = {k}.",
+     "counts of 1 to k−1 people are not shown ('<k') to protect confidentiality; in this report k = {k}."),
+]
+
+
+def glossary(analysis: IpsAnalysis | None = None, lang: str = "it", k: int = 10) -> list[tuple[str, str]]:
+    """The short glossary of the statistical terms of the IPS report: ``(term, meaning)`` pairs in
+    the report language.
+
+    >>> glossary(None, "en")[1][0]
+    'Propensity score'
+    """
+    i = 0 if lang == "it" else 1
+    b = str((analysis.params if analysis is not None else {}).get("balance_threshold", 0.1))
+    if lang == "it":
+        b = b.replace(".", ",")
+    return [(g[i], g[2 + i].format(k=k, b=b)) for g in _GLOSSARY]
+
+
+def glossary_text(entries: list[tuple[str, str]], lang: str = "it") -> str:
+    """Glossary entries as paragraphs for ``rep.caveats`` (separated by blank lines)."""
+    return "\n\n".join([vocab.tr(lang, "Glossario.", "Glossary.")] + [f"{t}: {m}" for t, m in entries])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -819,6 +907,21 @@ def record_results(rep, analysis: IpsAnalysis, tabs: dict) -> int:
                 rep.record_cell(est, i, "difference" if base in _HORIZON else "ratio", key, unit=unit,
                                 label_it=label_it, label_en=label_en, n_col="n_treated")
             n += 1
+        i_h = None
+        for _, r in eff.estimates.iterrows():
+            base, is_ratio = _split(r["outcome"])
+            if r["method"] != "iptw" or base not in _HORIZON or is_ratio:
+                continue
+            i_h = est.find({"outcome": _lv("ips_outcome", base, lang), "method": _lv("ips_method", "iptw", lang)})
+            for arm, col, n_col, it, en in (("ips", "risk_treated", "n_treated", "persone IPS", "IPS people"),
+                                            ("comparison", "risk_control", "n_control", "persone di confronto simili",
+                                             "similar comparison people")):
+                # the "su 100 persone" of each arm in the sentences; rests on that arm's people
+                rep.record(f"{base}__arm={arm}__contrast={c}__method=iptw", float(r[col]), unit="share",
+                           label_it=f"{vocab.level('ips_outcome', base, 'it')}: quota tra le {it} — {c}",
+                           label_en=f"{vocab.level('ips_outcome', base, 'en')}: share among {en} — {c}",
+                           rests_on=est.cell_id(i_h, n_col if arm == "comparison" else "n_treated"))
+                n += 1
         for m, (ok, _) in eff.verdict.items():
             rep.record(f"conclusive__contrast={c}__method={m}", int(ok), unit="flag",
                        label_it=f"Risultato conclusivo (1 sì, 0 no) — {c}, {m}",

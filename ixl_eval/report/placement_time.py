@@ -30,8 +30,8 @@ Examples
 >>> sorted(tabs)[:3]
 ['a_rischio_complessivo', 'a_rischio_per_gender', 'coorte']
 >>> _ = protect(tabs.values(), 1, relations=relations(a, tabs))
->>> describe_overall(a, tabs, "en").split(", counting")[0]
-'Of every 100 people enrolled, 47 found a job through the programme within 30 days (between 14 and 93 in 100)'
+>>> summary_sentences(a, tabs, "en")[0]
+'Of every 100 people enrolled, ...'
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ __all__ = [
     "describe_ph",
     "describe_tests",
     "caveats_text",
+    "glossary",
+    "glossary_text",
+    "pace_words",
     "figure_km",
     "figure_competing",
     "figure_forest",
@@ -573,9 +576,43 @@ def _signed(x, lang, d):
 
 
 def _num_ci(v, lo, hi, lang, d=0):
-    if min(v, lo, hi) < 0:  # a dash between negative numbers reads as a minus: use a semicolon
-        return f"{_signed(v, lang, d)} ({_signed(lo, lang, d)}; {_signed(hi, lang, d)})"
-    return f"{present.fmt_num(v, lang, d)} ({present.fmt_num(lo, lang, d)}–{present.fmt_num(hi, lang, d)})"
+    """A number with its interval in running text: ``0,52 (tra 0,46 e 0,60)`` (tables keep
+    ``X (Y–Z)``, from :mod:`render`)."""
+    return _L(lang, f"{_signed(v, lang, d)} (tra {_signed(lo, lang, d)} e {_signed(hi, lang, d)})",
+              f"{_signed(v, lang, d)} (between {_signed(lo, lang, d)} and {_signed(hi, lang, d)})")
+
+
+def _pct_points(x, lang):
+    return present.fmt_num(100 * x + 0.0, lang, 0)
+
+
+def pace_words(hr, lo, hi, lang: str = "it") -> str:
+    """A hazard ratio and its interval in plain words, without the ratio itself: "circa 2,1 volte
+    più in fretta (tra 1,8 e 2,4 volte)", "a un ritmo più lento di circa il 48% (tra il 40% e il
+    54%)". The percentages are 100 × |1 − ratio| of the same (protected) ratio and limits.
+
+    >>> pace_words(0.52, 0.46, 0.60, "it")
+    'a un ritmo più lento di circa il 48% (tra il 40% e il 54%)'
+    >>> pace_words(2.1, 1.8, 2.4, "en")
+    'about 2.1 times as fast (between 1.8 and 2.4 times)'
+    """
+    clear = lo > 1 or hi < 1
+    if hr >= 1.5 and clear:
+        f = lambda x: present.fmt_num(x, lang, 1)  # noqa: E731
+        return _L(lang, f"circa {f(hr)} volte più in fretta (tra {f(lo)} e {f(hi)} volte)",
+                  f"about {f(hr)} times as fast (between {f(lo)} and {f(hi)} times)")
+    if hr >= 1 and clear:
+        return _L(lang, f"a un ritmo più veloce di circa il {_pct_points(hr - 1, lang)}% (tra il "
+                        f"{_pct_points(lo - 1, lang)}% e il {_pct_points(hi - 1, lang)}%)",
+                  f"at a pace about {_pct_points(hr - 1, lang)}% faster (between {_pct_points(lo - 1, lang)}% and "
+                  f"{_pct_points(hi - 1, lang)}%)")
+    if clear:
+        return _L(lang, f"a un ritmo più lento di circa il {_pct_points(1 - hr, lang)}% (tra il "
+                        f"{_pct_points(1 - hi, lang)}% e il {_pct_points(1 - lo, lang)}%)",
+                  f"at a pace about {_pct_points(1 - hr, lang)}% slower (between {_pct_points(1 - hi, lang)}% and "
+                  f"{_pct_points(1 - lo, lang)}%)")
+    return _L(lang, "con un ritmo simile: la differenza stimata potrebbe essere dovuta al caso",
+              "at a similar pace: the estimated difference could be due to chance")
 
 
 def _p(p, lang):
@@ -604,25 +641,33 @@ def _mid_horizon(a):
 
 
 def describe_overall(a: PlacementTimeAnalysis, tabs: dict, lang: str = "it") -> str:
-    """The overall picture: share placed by the middle horizon (1 − KM) and the median, in words."""
+    """What the curve and table next to it show (1 − Kaplan–Meier: the pace of those who stay in
+    the programme), explained once, with the median, from the protected overall table. How many
+    people enrolled actually found work (withdrawal accounted for) is :func:`describe_competing`."""
     t = tabs["tempo_complessivo"]
     h = _mid_horizon(a)
     v, lo, hi = (_v(t, 0, f"share_{h}{s}") for s in ("", "_lower", "_upper"))
     if math.isnan(v):
         return _L(lang, "Il gruppo è troppo piccolo per mostrare i tempi di inserimento.",
                   "The group is too small to show the time to placement.")
+    pct = lambda x: present.fmt_pct(x, lang)  # noqa: E731
     first = _L(lang,
-               f"Su 100 persone iscritte, {present.per100(v, lang).split(' ')[0]} hanno trovato lavoro tramite il "
-               f"programma entro {h} giorni (tra {present.per100(lo, lang).split(' ')[0]} e "
-               f"{present.per100(hi, lang)}), contando come ancora in attesa chi è uscito dal programma.",
-               f"Of every 100 people enrolled, {present.per100(v, lang).split(' ')[0]} found a job through the "
-               f"programme within {h} days (between {present.per100(lo, lang).split(' ')[0]} and "
-               f"{present.per100(hi, lang)}), counting those who left the programme as still waiting.")
+               f"La curva e la tabella qui sotto mostrano il ritmo di inserimento di chi resta nel programma: tra chi "
+               f"resta, il {pct(v)} trova lavoro entro {h} giorni (tra il {pct(lo)} e il {pct(hi)}). Non dicono "
+               "quante persone iscritte trovano lavoro, perché trattano chi esce dal programma senza lavoro come se "
+               "potesse ancora essere inserito: quante persone trovano davvero lavoro è nella sezione «Inserimenti e "
+               "uscite dal programma».",
+               f"The curve and table below show the placement pace of those who stay in the programme: of those who "
+               f"stay, {pct(v)} find a job within {h} days (between {pct(lo)} and {pct(hi)}). They do not say how "
+               "many people enrolled find work, because they treat those who leave the programme without a job as if "
+               "they could still be placed: how many people actually find work is in the section 'Placements and "
+               "withdrawals'.")
     med, lo_m, hi_m = (_v(t, 0, k) for k in ("median", "median_lower", "median_upper"))
     if math.isnan(med):
-        second = _L(lang, "Meno della metà ha trovato lavoro nel periodo osservato: il tempo mediano non è ancora "
-                          "raggiunto.",
-                    "Fewer than half found a job in the period observed: the median time is not reached yet.")
+        second = _L(lang, "Meno della metà di chi resta ha trovato lavoro nel periodo osservato: il tempo mediano non è "
+                          "ancora raggiunto.",
+                    "Fewer than half of those who stay found a job in the period observed: the median time is not "
+                    "reached yet.")
     else:
         rng = (_L(lang, f"tra {_days(lo_m, lang)} e {_days(hi_m, lang)}", f"between {_days(lo_m, lang)} and "
                                                                             f"{_days(hi_m, lang)}")
@@ -660,19 +705,21 @@ def describe_subgroup(a: PlacementTimeAnalysis, tabs: dict, col: str, lang: str 
     lo_g = min(shares, key=shares.get)
     lab = {i: group_label(col, levels[i], lang) for i in (hi_g, lo_g)}
     parts = _L(lang,
-               f"Entro {h} giorni ha trovato lavoro il {present.fmt_pct(shares[hi_g], lang)} del gruppo "
-               f"«{lab[hi_g]}» contro il {present.fmt_pct(shares[lo_g], lang)} del gruppo «{lab[lo_g]}».",
-               f"Within {h} days {present.fmt_pct(shares[hi_g], lang)} of the group '{lab[hi_g]}' "
-               f"found a job, against {present.fmt_pct(shares[lo_g], lang)} of '{lab[lo_g]}'.")
+               f"Tra chi resta nel programma, entro {h} giorni ha trovato lavoro il "
+               f"{present.fmt_pct(shares[hi_g], lang)} del gruppo «{lab[hi_g]}» contro il "
+               f"{present.fmt_pct(shares[lo_g], lang)} del gruppo «{lab[lo_g]}».",
+               f"Of those who stay in the programme, {present.fmt_pct(shares[hi_g], lang)} of the group "
+               f"'{lab[hi_g]}' found a job within {h} days, against {present.fmt_pct(shares[lo_g], lang)} of "
+               f"'{lab[lo_g]}'.")
     ptxt = _p(p, lang) if p < 0.001 else "= " + _p(p, lang)
     if p < 0.05:
         test = _L(lang, f"La differenza tra i gruppi è netta: difficilmente è dovuta al caso (test log-rank, "
                         f"p {ptxt}).",
                   f"The difference between groups is clear: unlikely to be chance (log-rank test, p {ptxt}).")
     else:
-        test = _L(lang, f"Le differenze sono compatibili con il caso (test log-rank, p = {_p(p, lang)}): "
+        test = _L(lang, f"La differenza potrebbe essere dovuta al caso (test log-rank, p = {_p(p, lang)}): "
                         "non si può dire che un gruppo trovi lavoro più in fretta.",
-                  f"The differences are compatible with chance (log-rank test, p = {_p(p, lang)}): "
+                  f"The difference could be due to chance (log-rank test, p = {_p(p, lang)}): "
                   "no group can be said to find work faster.")
     note = ""
     if len(_drawn(t)) < len(t.data):
@@ -686,25 +733,59 @@ def describe_tests(a: PlacementTimeAnalysis, tabs: dict, lang: str = "it") -> st
     return _tests_sentence(list(tabs["test_log_rank"].data["p"]), lang)
 
 
-def describe_competing(a: PlacementTimeAnalysis, tabs: dict, lang: str = "it") -> str:
-    """Why the cumulative incidence is lower than 1 − KM, with the numbers at the last horizon."""
+def _competing_head(a: PlacementTimeAnalysis, tabs: dict, lang: str) -> str:
+    """The headline "su 100 persone iscritte" at the last horizon: cumulative incidence of
+    placement with withdrawal as a competing event, from the protected table next to it."""
     t = tabs["inserimenti_e_uscite"]
     h = a.horizons[-1]
     i = len(a.horizons) - 1
-    km = _v(t, i, "km")
     v, lo, hi = _v(t, i, "aj"), _v(t, i, "aj_lower"), _v(t, i, "aj_upper")
-    wd = _v(t, i, "wd") if "wd" in t.data.columns else 0.0
+    if math.isnan(v):
+        return _L(lang, "Il gruppo è troppo piccolo per mostrare quante persone trovano lavoro.",
+                  "The group is too small to show how many people find work.")
+    n = lambda x: present.per100(x, lang).split(" ")[0]  # noqa: E731
+    wd = _v(t, i, "wd") if "wd" in t.data.columns else float("nan")
+    out_it = (f" e {n(wd)} sono uscite dal programma senza lavoro" if not math.isnan(wd) else "")
+    out_en = (f" and {n(wd)} left the programme without one" if not math.isnan(wd) else "")
     return _L(lang,
-              f"Su 100 persone iscritte, {present.per100(v, lang).split(' ')[0]} hanno effettivamente trovato lavoro "
-              f"entro {h} giorni (tra {present.per100(lo, lang).split(' ')[0]} e {present.per100(hi, lang)}) e "
-              f"{present.per100(wd, lang)} sono uscite dal programma senza lavoro. La curva di Kaplan–Meier "
-              f"({present.fmt_pct(km, lang)}) è più alta perché tratta chi esce come se potesse ancora essere "
-              "inserito: descrive il ritmo di chi resta, non quante persone trovano lavoro.",
-              f"Of every 100 people enrolled, {present.per100(v, lang).split(' ')[0]} actually found a job within "
-              f"{h} days (between {present.per100(lo, lang).split(' ')[0]} and {present.per100(hi, lang)}) and "
-              f"{present.per100(wd, lang)} left the programme without one. The Kaplan–Meier curve "
-              f"({present.fmt_pct(km, lang)}) is higher because it treats those who leave as if they could still "
-              "be placed: it describes the pace of those who stay, not how many people find work.")
+              f"Su 100 persone iscritte, {n(v)} hanno trovato lavoro entro {h} giorni (tra {n(lo)} e {n(hi)})"
+              f"{out_it}.",
+              f"Of every 100 people enrolled, {n(v)} found a job within {h} days (between {n(lo)} and {n(hi)})"
+              f"{out_en}.")
+
+
+def _competing_steps(a: PlacementTimeAnalysis, tabs: dict, lang: str) -> str:
+    """The same measure at the earlier horizons ("entro 90 giorni 8 su 100, ...")."""
+    t = tabs["inserimenti_e_uscite"]
+    parts = []
+    for i, h in enumerate(a.horizons[:-1]):
+        v = _v(t, i, "aj")
+        if not math.isnan(v):
+            parts.append(_L(lang, f"entro {h} giorni {present.per100(v, lang)}", f"within {h} days {present.per100(v, lang)}"))
+    if not parts:
+        return ""
+    return _L(lang, "Con la stessa misura, hanno trovato lavoro ", "By the same measure, ") + \
+        ", ".join(parts) + _L(lang, ".", " had found a job.")
+
+
+def describe_competing(a: PlacementTimeAnalysis, tabs: dict, lang: str = "it") -> str:
+    """How many people enrolled actually found work (cumulative incidence, withdrawal accounted
+    for) and why the pace of those who stay (1 − KM, above) is higher, from the protected table
+    next to it."""
+    t = tabs["inserimenti_e_uscite"]
+    i = len(a.horizons) - 1
+    km = _v(t, i, "km")
+    head = " ".join(x for x in (_competing_head(a, tabs, lang), _competing_steps(a, tabs, lang)) if x)
+    if math.isnan(km):
+        return head
+    return head + " " + _L(
+        lang,
+        f"Il ritmo di chi resta nel programma (la curva più alta del grafico, {present.fmt_pct(km, lang)} entro "
+        f"{a.horizons[-1]} giorni) è più alto perché non conta chi esce senza lavoro: descrive la velocità di chi "
+        "resta, non quante persone trovano lavoro.",
+        f"The pace of those who stay in the programme (the higher curve in the chart, {present.fmt_pct(km, lang)} "
+        f"within {a.horizons[-1]} days) is higher because it leaves out those who leave without a job: it describes "
+        "the speed of those who stay, not how many people find work.")
 
 
 def describe_cohorts(a: PlacementTimeAnalysis, tabs: dict, lang: str = "it") -> str:
@@ -724,20 +805,23 @@ def describe_cohorts(a: PlacementTimeAnalysis, tabs: dict, lang: str = "it") -> 
         return _L(lang, "Il confronto tra anni di iscrizione riguarda gruppi troppo piccoli per essere mostrato.",
                   "The comparison between enrolment years concerns groups too small to be shown.")
     txt = _L(lang,
-             f"Tra gli iscritti del {y}, il {present.fmt_pct(s_new, lang)} ha trovato lavoro entro {h} giorni, "
-             f"contro il {present.fmt_pct(s_old, lang)} degli iscritti degli anni precedenti.",
-             f"Of those enrolled in {y}, {present.fmt_pct(s_new, lang)} found a job within {h} days, against "
-             f"{present.fmt_pct(s_old, lang)} of those enrolled in earlier years.")
+             f"Tra gli iscritti del {y} che restano nel programma, il {present.fmt_pct(s_new, lang)} ha trovato "
+             f"lavoro entro {h} giorni, contro il {present.fmt_pct(s_old, lang)} degli iscritti degli anni "
+             "precedenti (ritmo di chi resta, come nel grafico).",
+             f"Of those enrolled in {y} who stay in the programme, {present.fmt_pct(s_new, lang)} found a job within "
+             f"{h} days, against {present.fmt_pct(s_old, lang)} of those enrolled in earlier years (pace of those "
+             "who stay, as in the chart).")
     if a.cohort_cox is not None:
         r = a.cohort_cox.hr_table_.set_index("covariate").loc[COHORT_COL]
         sig = r["lower"] > 1 or r["upper"] < 1
         txt += " " + _L(lang,
                         f"A parità di genere, età, cittadinanza e titolo di studio, gli iscritti del {y} trovano lavoro "
-                        f"con {_hr_words(r['hr'], lang)} (HR {_num_ci(r['hr'], r['lower'], r['upper'], lang, 2)})"
-                        + ("." if sig else ": una differenza compatibile con il caso."),
+                        f"con {_hr_words(r['hr'], lang)} (rapporto dei ritmi "
+                        f"{_num_ci(r['hr'], r['lower'], r['upper'], lang, 2)})"
+                        + ("." if sig else ": una differenza che potrebbe essere dovuta al caso."),
                         f"With gender, age, citizenship and education held equal, those enrolled in {y} find work at "
-                        f"{_hr_words(r['hr'], lang)} (HR {_num_ci(r['hr'], r['lower'], r['upper'], lang, 2)})"
-                        + ("." if sig else ": a difference compatible with chance."))
+                        f"{_hr_words(r['hr'], lang)} (hazard ratio {_num_ci(r['hr'], r['lower'], r['upper'], lang, 2)})"
+                        + ("." if sig else ": a difference that could be due to chance."))
     return txt
 
 
@@ -781,7 +865,8 @@ def describe_cox(a: PlacementTimeAnalysis, tabs: dict, lang: str = "it") -> str:
     items = []
     for _, r in t.iterrows():
         g, ref = group_label(r["covariate"], r["level"], lang), group_label(r["covariate"], r["reference"], lang)
-        hr = f"(HR {_num_ci(r['hr'], r['lower'], r['upper'], lang, 2)})"
+        hr = _L(lang, f"(rapporto dei ritmi {_num_ci(r['hr'], r['lower'], r['upper'], lang, 2)})",
+                f"(hazard ratio {_num_ci(r['hr'], r['lower'], r['upper'], lang, 2)})")
         items.append(_L(lang, f"{g} rispetto a {ref}: {_hr_words(r['hr'], lang)} {hr}",
                         f"{g} compared with {ref}: {_hr_words(r['hr'], lang)} {hr}"))
     head = _L(lang, "A parità delle altre caratteristiche, le differenze più nette sono: ",
@@ -821,15 +906,57 @@ def describe_ph(a: PlacementTimeAnalysis, lang: str = "it") -> str:
     return txt
 
 
+def _summary_cox(a: PlacementTimeAnalysis, tabs: dict, lang: str) -> str:
+    """The two clearest differences of the Cox model in plain words (no ratio, no abbreviation),
+    from the ratios the protected table shows."""
+    t = _cox_shown(a, tabs)
+    t = t.loc[(t["lower"] > 1) | (t["upper"] < 1)]
+    if t.empty:
+        return _L(lang, "A parità delle altre caratteristiche, nessun gruppo trova lavoro con un ritmo chiaramente "
+                        "diverso: le differenze viste potrebbero essere dovute al caso.",
+                  "With the other characteristics held equal, no group finds work at a clearly different pace: the "
+                  "differences seen could be due to chance.")
+    t = t.assign(dist=np.abs(np.log(t["hr"]))).sort_values("dist", ascending=False, kind="stable").head(2)
+    items = []
+    for _, r in t.iterrows():
+        g, ref = group_label(r["covariate"], r["level"], lang), group_label(r["covariate"], r["reference"], lang)
+        items.append(_L(lang, f"il gruppo «{g}» trova lavoro {pace_words(r['hr'], r['lower'], r['upper'], lang)} "
+                              f"rispetto al gruppo «{ref}»",
+                        f"the group '{g}' finds work {pace_words(r['hr'], r['lower'], r['upper'], lang)} compared "
+                        f"with '{ref}'"))
+    return _L(lang, "A parità delle altre caratteristiche, ", "With the other characteristics held equal, ") + \
+        "; ".join(items) + "."
+
+
+def _summary_cohorts(a: PlacementTimeAnalysis, tabs: dict, lang: str) -> str:
+    """The focus year against the years before, as a pace in plain words (the same ratio as the
+    cohort record), when the cohort table shows both groups."""
+    if a.focus_year is None or a.cohort_cox is None or "tempo_per_coorte" not in tabs:
+        return ""
+    t, levels = tabs["tempo_per_coorte"], [str(x) for x in a.by.get(COHORT_COL, {})]
+    if {str(a.focus_year), f"<{a.focus_year}"} - set(levels) or any(
+            t.value(levels.index(x), "events") is None and t.status.at[levels.index(x), "events"] == PRIMARY
+            for x in (str(a.focus_year), f"<{a.focus_year}")):
+        return ""
+    r = a.cohort_cox.hr_table_.set_index("covariate").loc[COHORT_COL]
+    y = a.focus_year
+    return _L(lang, f"A parità di genere, età, cittadinanza e titolo di studio, chi si è iscritto nel {y} trova lavoro "
+                    f"{pace_words(r['hr'], r['lower'], r['upper'], lang)} rispetto agli iscritti degli anni "
+                    "precedenti.",
+              f"With gender, age, citizenship and education held equal, people enrolled in {y} find work "
+              f"{pace_words(r['hr'], r['lower'], r['upper'], lang)} compared with those enrolled in earlier years.")
+
+
 def summary_sentences(a: PlacementTimeAnalysis, tabs: dict, lang: str = "it") -> list[str]:
-    """The three or four findings for the "In breve" box, first one the index summary."""
-    out = [describe_competing(a, tabs, lang).split(". La curva")[0].split(". The Kaplan")[0] + "."]
-    out.append(describe_overall(a, tabs, lang).split(". ", 1)[-1])
+    """The "In breve" box, in plain words and one measure: how many people enrolled found work
+    (cumulative incidence, withdrawal accounted for; first one the index summary), the same measure
+    at the earlier horizons, and which groups find work faster or slower (the pace, in words)."""
+    out = [_competing_head(a, tabs, lang), _competing_steps(a, tabs, lang)]
     if a.cox is not None:
-        out.append(describe_cox(a, tabs, lang))
+        out.append(_summary_cox(a, tabs, lang))
     if "tempo_per_coorte" in tabs:
-        out.append(describe_cohorts(a, tabs, lang))
-    return out
+        out.append(_summary_cohorts(a, tabs, lang))
+    return [x for x in out if x]
 
 
 def caveats_text(a: PlacementTimeAnalysis, lang: str = "it", k: int = 10) -> str:
@@ -837,6 +964,7 @@ def caveats_text(a: PlacementTimeAnalysis, lang: str = "it", k: int = 10) -> str
     tz = a.frame.attrs.get("time_zero", "enrolment")
     start_it = "dal primo colloquio di accoglienza" if tz == "interview" else "dall'iscrizione"
     start_en = "from the first intake interview" if tz == "interview" else "from enrolment"
+    gl = "\n\n" + glossary_text(glossary(lang, k), lang)
     if lang == "it":
         return "\n\n".join([
             f"Ogni persona è seguita {start_it} fino al primo inserimento lavorativo, all'uscita dal programma senza "
@@ -852,7 +980,7 @@ def caveats_text(a: PlacementTimeAnalysis, lang: str = "it", k: int = 10) -> str
             "Gli intervalli (IC 95%) indicano l'incertezza dovuta al numero di persone. Con pochi inserimenti in un "
             f"gruppo le stime sono instabili; gruppi con meno di {k} persone o inserimenti non sono mostrati, e le "
             f"curve si fermano dove restano meno di {k} persone seguite.",
-        ])
+        ]) + gl
     return "\n\n".join([
         f"Each person is followed {start_en} to their first job placement, to leaving the programme without a job or "
         "to the cut-off. Those still waiting at the cut-off count up to that day ('censored'): the Kaplan–Meier "
@@ -866,7 +994,72 @@ def caveats_text(a: PlacementTimeAnalysis, lang: str = "it", k: int = 10) -> str
         "Intervals (95% CI) show the uncertainty due to the number of people. With few placements in a group the "
         f"estimates are unstable; groups with fewer than {k} people or placements are not shown, and curves stop "
         f"where fewer than {k} people are still followed.",
-    ])
+    ]) + gl
+
+
+# ----------------------------------------------------------------------------------- glossary
+_GLOSSARY = [
+    ("Incidenza cumulata (Aalen–Johansen)", "Cumulative incidence (Aalen–Johansen)",
+     "su 100 persone iscritte, quante hanno trovato lavoro entro un certo giorno, contando chi esce dal programma "
+     "senza lavoro come persona che non l'ha trovato. È la misura dei «su 100 persone» di questo rapporto.",
+     "of every 100 people enrolled, how many found a job by a given day, counting those who leave the programme "
+     "without a job as not placed. It is the measure behind every 'of every 100 people' in this report."),
+    ("1 − Kaplan–Meier", "1 − Kaplan–Meier",
+     "la quota inserita tra chi resta nel programma: descrive il ritmo di inserimento di chi resta, e per questo è più "
+     "alta dell'incidenza cumulata quando molte persone escono.",
+     "the share placed among those who stay in the programme: it describes the placement pace of those who stay, "
+     "so it is higher than the cumulative incidence when many people leave."),
+    ("Dato censurato", "Censored",
+     "persona ancora in attesa alla data di analisi: conta per i giorni in cui è stata seguita.",
+     "a person still waiting at the cut-off: they count for the days they were followed."),
+    ("Intervallo di confidenza (IC 95%)", "Confidence interval (95% CI)",
+     "i valori compatibili con i dati («tra X e Y»); nelle tabelle è scritto X (Y–Z). Più persone, intervallo più "
+     "stretto.",
+     "the values compatible with the data ('between X and Y'); tables write it as X (Y–Z). More people, narrower "
+     "interval."),
+    ("Rapporto dei ritmi (hazard ratio, HR)", "Hazard ratio (HR)",
+     "quante volte più in fretta (sopra 1) o più lentamente (sotto 1) un gruppo trova lavoro rispetto al gruppo di "
+     "confronto, a parità delle altre caratteristiche (modello di Cox). «log HR» è il suo logaritmo, usato nel "
+     "grafico dei residui.",
+     "how many times faster (above 1) or slower (below 1) a group finds work than its comparison group, with the "
+     "other characteristics held equal (Cox model). 'log HR' is its logarithm, used in the residual chart."),
+    ("Residui di Schoenfeld", "Schoenfeld residuals",
+     "un controllo del modello di Cox: dicono se l'effetto di una caratteristica resta uguale nel tempo.",
+     "a check of the Cox model: they say whether a characteristic's effect stays the same over time."),
+    ("Media ristretta (giorni medi senza lavoro)", "Restricted mean (mean days without a job)",
+     "i giorni passati in media senza lavoro nei primi giorni indicati dopo l'inizio.",
+     "the average number of days without a job within the first days shown after the start."),
+    ("Test log-rank, Chi quadrato, gradi di libertà", "Log-rank test, chi-square, degrees of freedom",
+     "il test confronta le curve dei gruppi; il Chi quadrato misura quanto differiscono, i gradi di libertà sono il "
+     "numero di gruppi meno uno.",
+     "the test compares the groups' curves; the chi-square measures how much they differ, the degrees of freedom "
+     "are the number of groups minus one."),
+    ("Valore p, correzione di Holm", "p-value, Holm adjustment",
+     "la probabilità di vedere una differenza almeno così grande per puro caso; sotto 0,05 la differenza difficilmente "
+     "è dovuta al caso. La correzione di Holm tiene conto che si fanno più test insieme.",
+     "the chance of seeing a difference at least this large by chance alone; below 0.05 the difference is unlikely "
+     "to be chance. The Holm adjustment allows for running several tests together."),
+    ("k (soglia di riservatezza)", "k (confidentiality threshold)",
+     "i numeri da 1 a k−1 persone non sono mostrati («<k») per tutelare la riservatezza; in questo rapporto k = {k}.",
+     "counts of 1 to k−1 people are not shown ('<k') to protect confidentiality; in this report k = {k}."),
+]
+
+
+def glossary(lang: str = "it", k: int = 10) -> list[tuple[str, str]]:
+    """The short glossary of the statistical terms of the report: ``(term, meaning)`` pairs in the
+    report language.
+
+    >>> glossary("it")[0][0]
+    'Incidenza cumulata (Aalen–Johansen)'
+    """
+    i = 0 if lang == "it" else 1
+    return [(g[i], g[2 + i].format(k=k)) for g in _GLOSSARY]
+
+
+def glossary_text(entries: list[tuple[str, str]], lang: str = "it") -> str:
+    """Glossary entries as paragraphs for ``rep.caveats`` (separated by blank lines)."""
+    head = _L(lang, "Glossario.", "Glossary.")
+    return "\n\n".join([head] + [f"{t}: {m}" for t, m in entries])
 
 
 # ----------------------------------------------------------------------------------- figures

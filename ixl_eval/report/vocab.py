@@ -78,7 +78,7 @@ LEVELS: dict[str, dict[str, tuple[str, str]]] = {
 LEVELS["exclusion"] = {
     "enrolled_outside_window": ("Iscritti fuori dal periodo scelto", "Enrolled outside the chosen window"),
     "no_time_zero": ("Senza data di inizio (es. nessun colloquio)", "No start date (e.g. never interviewed)"),
-    "time_zero_after_cutoff": ("Inizio dopo la data di cut-off", "Start after the cut-off"),
+    "time_zero_after_cutoff": ("Inizio dopo la data di analisi", "Start after the cut-off"),
     "withdrawn_before_time_zero": ("Usciti prima della data di inizio", "Withdrew before the start date"),
     "placed_before_time_zero": ("Già inseriti prima della data di inizio", "Placed before the start date"),
 }
