@@ -791,6 +791,9 @@ class KpiResult:
         With ``projection_problem`` saying why when None.
     growth_target : float
         The placement growth target the projection is compared with.
+    gaps : ActivityGaps
+        Months with no records or far below their usual volume, and a partial last quarter
+        (:func:`activity_gaps`), so the reports can warn where a comparison rests on a gap.
     """
 
     ind: Indicators
@@ -803,6 +806,7 @@ class KpiResult:
     projection: "AnnualProjection | None"
     projection_problem: str | None
     growth_target: float
+    gaps: "ActivityGaps | None" = None
 
     @property
     def interview_days(self) -> int:
@@ -830,7 +834,8 @@ def analyse(ds, cutoff=None, *, years=(), quarter: str = "", interview_days: int
     return KpiResult(ind=ind, by_year=ind.table("year"), by_quarter=ind.table("quarter"),
                      years=tuple(int(y) for y in years), quarter=ref,
                      compare_quarter=ind.compare(*quarter_bounds(ref)), compare_ytd=ind.compare(*ind.ytd_bounds()),
-                     projection=proj, projection_problem=ind.projection_problem_, growth_target=float(growth_target))
+                     projection=proj, projection_problem=ind.projection_problem_, growth_target=float(growth_target),
+                     gaps=activity_gaps(ds, ind.cutoff_))
 
 
 # ============================================================================ gaps in the data
