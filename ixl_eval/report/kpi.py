@@ -939,7 +939,7 @@ def left_out_text(a: kpi.KpiResult, lang: str, k: int) -> str:
               f"Left out because dated after the analysis cut-off ({a.cutoff:%Y-%m-%d}): " + ", ".join(parts) + ".")
 
 
-_MONTHS = {"it": ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre",
+_MONTH_NAMES = {"it": ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre",
                   "ottobre", "novembre", "dicembre"),
            "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                   "November", "December")}
@@ -950,7 +950,7 @@ _GAP_WORDS = {"enrolments": ("nessuna iscrizione", "no enrolments"),
 
 def _month_text(month: str, lang: str) -> str:
     y, m = str(month).split("-")
-    return f"{_MONTHS['it' if lang == 'it' else 'en'][int(m) - 1]} {y}"
+    return f"{_MONTH_NAMES['it' if lang == 'it' else 'en'][int(m) - 1]} {y}"
 
 
 def _empty_in(a: kpi.KpiResult, lo: pd.Timestamp, hi: pd.Timestamp) -> list:

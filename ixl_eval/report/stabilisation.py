@@ -584,7 +584,9 @@ def describe_groups(t: Table, inc: pd.DataFrame, by: str, horizon_days: int = 36
         if len(all_rows) >= 2 and hidden:
             # the groups exist, but the protected table withholds their counts: say so, with the
             # names of the groups (never a number the table does not show)
-            names = ", ".join(f"«{h}»" if lang == "it" else f"'{h}'" for h in hidden)
+            quoted = [f"«{h}»" if lang == "it" else f"'{h}'" for h in hidden]
+            names = quoted[0] if len(quoted) == 1 else (", ".join(quoted[:-1]) + present.tr(lang, " e ", " and ")
+                                                        + quoted[-1])
             m = months_label(horizon_days, lang)
             return present.tr(
                 lang,
@@ -831,9 +833,9 @@ def rates_paragraph(a: est.StabilisationAnalysis, t: dict, lang: str = "it") -> 
     if best is not None:
         rate, share, lab = best
         out += " " + L(f"Per esempio, in «{md_escape(lab)}»: {render.fmt_num(rate, lang)} trasformazioni ogni 100 anni "
-                       f"di contratto, ma {_per100(share, lang)} contratti trasformati entro {m}.",
+                       f"di contratto, ma solo {_pct100(share, lang)} contratti su 100 trasformati entro {m}.",
                        f"For example, in '{md_escape(lab)}': {render.fmt_num(rate, lang)} conversions per 100 "
-                       f"contract-years, but {_per100(share, lang)} contracts converted within {m}.")
+                       f"contract-years, but only {_pct100(share, lang)} contracts in 100 converted within {m}.")
     return out
 
 
