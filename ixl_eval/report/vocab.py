@@ -139,7 +139,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "stab_month_n": ("Mese {n}", "Month {n}"),
     "stab_item": ("Voce", "Item"),
     "stab_in_data": ("Contratti a tempo determinato nei dati", "Fixed-term contracts in the data"),
-    "stab_started_after_cutoff": ("Contratti iniziati dopo la data di cut-off", "Contracts started after the cut-off"),
+    "stab_started_after_cutoff": ("Contratti iniziati dopo la data di analisi", "Contracts started after the cut-off"),
     "stab_not_first_fixed_term": ("Contratti a termine successivi al primo della persona",
                                   "Fixed-term contracts after the person's first"),
     "stab_started_outside_window": ("Contratti iniziati fuori dal periodo scelto",
