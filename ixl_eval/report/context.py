@@ -547,7 +547,7 @@ class Report:
             return str(v)
 
         # the parameters as a readable list (name: value), not raw JSON; already escaped
-        params_html = ('<ul class="ixl-params">' + "".join(
+        params_html = ('<ul class="ixl-params" style="list-style:none;margin:0;padding:0;text-align:left">' + "".join(
             f"<li><code>{html.escape(str(k))}</code>: <code>{html.escape(value(v))}</code></li>"
             for k, v in sorted(self.params.items())) + "</ul>") if self.params else html.escape(self.t("(nessuno)", "(none)"))
         run_id = self.output_dir.name.removeprefix(".tmp-") if self.output_dir else self.t("(nessuna)", "(none)")
