@@ -72,6 +72,8 @@ __all__ = [
     "AnnualProjection",
     "KpiResult",
     "analyse",
+    "ActivityGaps",
+    "activity_gaps",
     "rate_ratio_test",
     "wilson",
     "holm",
@@ -874,6 +876,9 @@ class KpiResult:
         With ``projection_problem`` saying why when None.
     growth_target : float
         The placement growth target the projection is compared with.
+    gaps : ActivityGaps
+        Months with no records or far below their usual volume, and a partial last quarter
+        (:func:`activity_gaps`), so the reports can warn where a comparison rests on a gap.
     """
 
     ind: Indicators
@@ -886,6 +891,7 @@ class KpiResult:
     projection: "AnnualProjection | None"
     projection_problem: str | None
     growth_target: float
+    gaps: "ActivityGaps | None" = None
 
     @property
     def interview_days(self) -> int:
@@ -913,7 +919,110 @@ def analyse(ds, cutoff=None, *, years=(), quarter: str = "", interview_days: int
     return KpiResult(ind=ind, by_year=ind.table("year"), by_quarter=ind.table("quarter"),
                      years=tuple(int(y) for y in years), quarter=ref,
                      compare_quarter=ind.compare(*quarter_bounds(ref)), compare_ytd=ind.compare(*ind.ytd_bounds()),
-                     projection=proj, projection_problem=ind.projection_problem_, growth_target=float(growth_target))
+                     projection=proj, projection_problem=ind.projection_problem_, growth_target=float(growth_target),
+                     gaps=activity_gaps(ds, ind.cutoff_))
+
+
+# ============================================================================ gaps in the data
+
+
+@dataclass(frozen=True)
+class ActivityGaps:
+    """Months and quarters whose record counts say the extract may be incomplete (numbers only;
+    the words are :meth:`ixl_eval.report.context.Report.data_quality`'s).
+
+    Attributes
+    ----------
+    monthly : DataFrame
+        One row per (measure, month) from the first month of the data to the cut-off's month:
+        ``measure`` (``enrolments``, ``interviews``, ``placements``), ``month`` (``"2024-04"``),
+        ``count``, ``days`` (days of the month covered up to the cut-off), ``usual`` (median
+        count of the previous ``window`` months, scaled to ``days``; NaN with fewer than 3 earlier
+        months) and ``flag`` (``"empty"``, ``"low"`` or ``""``).
+    empty, low : list of (measure, month)
+        Months with no record at all while the months around them have some, and months far
+        below their usual volume (``count < low_ratio * usual``).
+    partial_quarter : tuple (quarter, first day, last day covered, days covered, days in quarter) or None
+        The cut-off's quarter when the cut-off is not its last day.
+    low_ratio : float
+    """
+
+    monthly: pd.DataFrame
+    empty: list
+    low: list
+    partial_quarter: tuple | None
+    low_ratio: float
+
+
+def activity_gaps(ds, cutoff=None, *, low_ratio: float = 0.5, window: int = 12) -> ActivityGaps:
+    """Flag months with no records, months far below their usual volume, and a partial last
+    quarter, for enrolments, intake interviews and placements (dates up to the cut-off).
+
+    A month is *empty* when it has no record of a measure although the data hold records of that
+    measure both before and after it, or it is the cut-off's month after a year with records every
+    month (a whole month with nothing is an extract problem far more often than a real stop). A
+    month is *low* when its count is below ``low_ratio`` times the median of the ``window``
+    previous months (at least 3, median at least 10), scaled to the days the month covers, and
+    not a seasonal dip (it is not at least ``low_ratio`` times the same month a year earlier).
+
+    Examples
+    --------
+    >>> g = activity_gaps(_toy_dataset(), cutoff="2024-03-31")
+    >>> g.partial_quarter is None, ("enrolments", "2023-04") in g.empty
+    (True, True)
+    >>> q, first_day, last_day, days, of = activity_gaps(_toy_dataset(), cutoff="2024-04-30").partial_quarter
+    >>> q, str(first_day.date()), days, of
+    ('2024Q2', '2024-04-01', 30, 91)
+    """
+    extract = pd.Timestamp(ds.extracted_on).normalize()
+    cut = extract if cutoff is None or str(cutoff) == "" else _day(cutoff, "cutoff")
+    series = {
+        "enrolments": ds.participants["enrolled_on"],
+        "interviews": ds.interviews["interviewed_on"],
+        "placements": ds.placements["started_on"],
+    }
+    first = ds.participants["enrolled_on"].min()
+    rows, empty, low = [], [], []
+    if pd.notna(first) and first <= cut:
+        months = pd.period_range(first.to_period("M"), cut.to_period("M"), freq="M")
+        for measure, dates in series.items():
+            d = dates[dates.notna() & (dates <= cut)]
+            counts = d.dt.to_period("M").value_counts().reindex(months, fill_value=0).astype(int)
+            has = counts.to_numpy() > 0
+            if not has.any():
+                continue
+            first_i = int(np.argmax(has))
+            for j, m in enumerate(months):
+                days_in = m.days_in_month
+                days = min(cut, m.end_time.normalize()).day if m == months[-1] else days_in
+                past = counts.iloc[max(0, j - window):j].to_numpy()
+                usual = float(np.median(past)) * days / days_in if len(past) >= 3 else float("nan")
+                n = int(counts.iloc[j])
+                flag = ""
+                if n == 0 and j > first_i:
+                    later = has[j + 1:].any()
+                    if later or (j >= 12 and has[j - 12:j].all()):
+                        flag = "empty"
+                elif n > 0 and math.isfinite(usual) and usual >= 10 and n < low_ratio * usual:
+                    # a seasonal dip (every August) is no gap: the same month a year earlier was
+                    # not low as well
+                    year_ago = int(counts.iloc[j - 12]) * days / days_in if j >= 12 else float("nan")
+                    if not (math.isfinite(year_ago) and n >= low_ratio * year_ago):
+                        flag = "low"
+                if flag == "empty":
+                    empty.append((measure, str(m)))
+                elif flag == "low":
+                    low.append((measure, str(m)))
+                rows.append({"measure": measure, "month": str(m), "count": n, "days": int(days),
+                             "usual": usual, "flag": flag})
+    monthly = pd.DataFrame(rows, columns=["measure", "month", "count", "days", "usual", "flag"])
+    q = cut.to_period("Q")
+    q_end = q.end_time.normalize()
+    partial = None
+    if cut < q_end:
+        q_start = q.start_time.normalize()
+        partial = (str(q), q_start, cut, int((cut - q_start).days) + 1, int((q_end - q_start).days) + 1)
+    return ActivityGaps(monthly=monthly, empty=empty, low=low, partial_quarter=partial, low_ratio=float(low_ratio))
 
 
 # ============================================================================ example data

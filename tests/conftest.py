@@ -45,3 +45,16 @@ def suite_run(synth_dir, tmp_path_factory):
     p = out / "suite.yaml"
     p.write_text("notebooks:\n" + "".join(f"  {k}: {{}}\n" for k in find_notebooks()), encoding="utf-8")
     return run(p, data_dir=synth_dir, outputs_dir=out / "outputs", compare=False)
+
+
+@pytest.fixture(scope="session")
+def suite_run_en(synth_dir, tmp_path_factory):
+    """ONE run of every notebook with English reports (``lang: en``, as ``params/english.yaml``)
+    on ``synth_dir``: shared by the wording and browser tests."""
+    from ixl_eval.runner import find_notebooks, run
+
+    out = tmp_path_factory.mktemp("suite_en")
+    p = out / "suite_en.yaml"
+    p.write_text("name: suite_en\nlang: en\nnotebooks:\n" + "".join(f"  {k}: {{}}\n" for k in find_notebooks()),
+                 encoding="utf-8")
+    return run(p, data_dir=synth_dir, outputs_dir=out / "outputs", compare=False)

@@ -34,13 +34,15 @@ def _unavailable(what: str):
     pytest.skip(msg)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["it", "en"])
 def browser(request):
-    """The measurements of every page of the suite run (one browser session for the module)."""
+    """The measurements of every page of the suite run, Italian and English (one browser session
+    per language)."""
     chromium = find_chromium()
     if chromium is None:
         _unavailable("Chromium not found (chromium / chromium-browser on PATH, or $CHROMIUM)")
-    suite_run = request.getfixturevalue("suite_run")  # after the check: a skip costs no run
+    # after the check: a skip costs no run
+    suite_run = request.getfixturevalue("suite_run" if request.param == "it" else "suite_run_en")
     res = collect(suite_run.run_dir, chromium, axe=AXE_JS.exists())
     res["run_dir"] = Path(suite_run.run_dir)
     print(f"\nbrowser checks of {len(res['pages'])} pages: {res['timings']['total_s']} s")

@@ -229,10 +229,11 @@ class Report:
             banner = self.t("Dati amministrativi di Insieme per il lavoro — uso riservato.",
                             "Administrative data of Insieme per il lavoro — restricted use.")
             cls_ = "ixl-real"
+        source = self.t("dati sintetici", "synthetic data") if self.ds.is_synthetic else html.escape(self.ds.source)
         meta = self.t(
-            f"Fonte dei dati: {html.escape(self.ds.source)} · estrazione del {extracted} · "
+            f"Fonte dei dati: {source} · estrazione del {extracted} · "
             f"analisi alla data del {self.cutoff.strftime(fmt)}",
-            f"Data source: {html.escape(self.ds.source)} · extracted {extracted} · "
+            f"Data source: {source} · extracted {extracted} · "
             f"analysis cut-off {self.cutoff.strftime(fmt)}",
         )
         return _display_html(
@@ -446,43 +447,125 @@ class Report:
         )
 
     def data_quality(self):
-        """The validation warnings (soft anomalies) of the data, in words."""
+        """The data-quality check in words: the validation warnings (soft anomalies) and the
+        month-by-month volume check (months with no records, months far below their usual
+        volume, a partial last quarter: :func:`ixl_eval.kpi.activity_gaps`)."""
         by_rule = Counter(f.rule for f in self.ds.warnings)
         labels = {r.id: self.t(r.it, r.en) for r in RULES}
-        if not by_rule:
+        from .. import kpi
+        from . import vocab
+
+        months_words = (("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
+                         "settembre", "ottobre", "novembre", "dicembre") if self.lang == "it" else
+                        ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                         "October", "November", "December"))
+        measures = {"enrolments": ("iscrizioni", "enrolments", "Nessuna iscrizione registrata"),
+                    "interviews": ("colloqui di accoglienza", "intake interviews", "Nessun colloquio di accoglienza registrato"),
+                    "placements": ("inserimenti", "placements", "Nessun inserimento registrato")}
+
+        def by_measure(pairs):
+            out = {}
+            for measure, month in pairs:
+                y, m = str(month).split("-")
+                out.setdefault(measure, []).append(f"{months_words[int(m) - 1]} {y}")
+            return out
+
+        # The volume check in words. No count is shown (only months and dates), so nothing here
+        # needs disclosure control.
+        g = kpi.activity_gaps(self.ds, self.cutoff)
+        fmt = "%d/%m/%Y" if self.lang == "it" else "%Y-%m-%d"
+        gaps = []
+        for measure, months in by_measure(g.empty).items():
+            it, en, none_it = measures[measure]
+            gaps.append(self.t(
+                f"**{none_it} in {', '.join(months)}**, mentre negli altri mesi ce ne sono: è probabile che "
+                f"l'estrazione sia incompleta. I numeri dei periodi che comprendono questi mesi (trimestre, anno, "
+                f"confronti «da inizio anno») sono più bassi del vero: verificare con chi gestisce l'archivio prima "
+                f"di usarli.",
+                f"**No {en} recorded in {', '.join(months)}**, while the other months have some: the extract is "
+                f"probably incomplete. Figures for periods that include these months (quarter, year, year-to-date "
+                f"comparisons) are too low: check with the data managers before using them."))
+        for measure, months in by_measure(g.low).items():
+            it, en, _ = measures[measure]
+            gaps.append(self.t(
+                f"Volume di {it} molto più basso del solito in {', '.join(months)} (meno della metà dei mesi precedenti, e non per "
+                f"il solito calo stagionale): può essere un vero calo di attività o un dato mancante.",
+                f"Far fewer {en} than usual in {', '.join(months)} (under half the previous months, and not the "
+                f"usual seasonal dip): either a real drop in activity or missing records."))
+        if g.partial_quarter is not None:
+            q, lo, hi, days, of = g.partial_quarter
+            gaps.append(self.t(
+                f"L'ultimo trimestre, {vocab.quarter(q, 'it')}, è parziale: i dati vanno dal {lo:{fmt}} al "
+                f"{hi:{fmt}} ({days} giorni su {of}). I suoi numeri non vanno confrontati con quelli di un trimestre "
+                f"intero.",
+                f"The last quarter, {vocab.quarter(q, 'en')}, is partial: the data run from {lo:{fmt}} to {hi:{fmt}} "
+                f"({days} of its {of} days). Its figures must not be compared with those of a whole quarter."))
+        if not by_rule and not gaps:
             return self.text(
-                it="Controllo di qualità: i dati rispettano tutte le regole, senza anomalie da segnalare.",
-                en="Data quality check: the data meet every rule, with no anomalies to report.",
+                it="Controllo di qualità: i dati rispettano tutte le regole e i volumi mese per mese non mostrano "
+                   "vuoti o cali anomali: nessuna anomalia da segnalare.",
+                en="Data quality check: the data meet every rule and the month-by-month volumes show no gaps or "
+                   "unusual drops: no anomalies to report.",
             )
-        lines = [
-            f"- {labels.get(rule, rule)}: {self.count(n)} " + self.t("righe", "rows")
-            for rule, n in sorted(by_rule.items())
-        ]
-        return self.text(
-            it="Controllo di qualità: i dati sono validi; alcune anomalie non bloccanti meritano una verifica "
-               "con chi gestisce l'archivio:\n\n" + "\n".join(lines),
-            en="Data quality check: the data are valid; some non-blocking anomalies are worth checking with the "
-               "data managers:\n\n" + "\n".join(lines),
-        )
+        parts = []
+        if by_rule:
+            lines = [
+                f"- {labels.get(rule, rule)}: {self.count(n)} " + self.t("righe", "rows")
+                for rule, n in sorted(by_rule.items())
+            ]
+            parts.append(self.t(
+                "Controllo di qualità: i dati sono validi; alcune anomalie non bloccanti meritano una verifica "
+                "con chi gestisce l'archivio:",
+                "Data quality check: the data are valid; some non-blocking anomalies are worth checking with the "
+                "data managers:") + "\n\n" + "\n".join(lines))
+        else:
+            parts.append(self.t("Controllo di qualità: i dati rispettano tutte le regole di validazione.",
+                                "Data quality check: the data meet every validation rule."))
+        if gaps:
+            parts.append(self.t("Il controllo dei volumi mese per mese segnala:",
+                                "The month-by-month volume check finds:")
+                         + "\n\n" + "\n".join(f"- {x}" for x in gaps))
+        return _display_md("\n\n".join(parts))
 
     # ------------------------------------------------------------------ closing
     def provenance(self):
         """The provenance block: data, dates, hashes, parameters, code version, run id."""
         cv = code_version()
+        fmt = "%d/%m/%Y" if self.lang == "it" else "%Y-%m-%d"
+
+        def value(v) -> str:
+            if isinstance(v, bool):
+                return self.t("sì", "yes") if v else "no"
+            if isinstance(v, (list, tuple)):
+                return ", ".join(value(x) for x in v) if v else self.t("(nessuno)", "(none)")
+            if isinstance(v, dict):
+                return "; ".join(f"{k}: {value(x)}" for k, x in v.items()) if v else self.t("(nessuno)", "(none)")
+            if isinstance(v, float):
+                return render.fmt_num(v, self.lang, 0 if v == int(v) else 2)
+            if v is None or v == "":
+                return self.t("(predefinito)", "(default)")
+            return str(v)
+
+        # the parameters as a readable list (name: value), not raw JSON; already escaped
+        params_html = ('<ul class="ixl-params" style="list-style:none;margin:0;padding:0;text-align:left">' + "".join(
+            f"<li><code>{html.escape(str(k))}</code>: <code>{html.escape(value(v))}</code></li>"
+            for k, v in sorted(self.params.items())) + "</ul>") if self.params else html.escape(self.t("(nessuno)", "(none)"))
         run_id = self.output_dir.name.removeprefix(".tmp-") if self.output_dir else self.t("(nessuna)", "(none)")
         rows = [
-            (self.t("Fonte dei dati", "Data source"), self.ds.source),
-            (self.t("Data di estrazione", "Extraction date"), str(self.ds.extracted_on)),
-            (self.t("Data di analisi (cut-off)", "Analysis cut-off"), str(self.cutoff.date())),
+            (self.t("Fonte dei dati", "Data source"),
+             self.t("dati sintetici", "synthetic data") if self.ds.is_synthetic else self.ds.source),
+            (self.t("Data di estrazione", "Extraction date"), pd.Timestamp(self.ds.extracted_on).strftime(fmt)),
+            (self.t("Data di analisi", "Analysis cut-off"), self.cutoff.strftime(fmt)),
             (self.t("Soglia di riservatezza", "Disclosure threshold"), str(self.k)),
             *[(f"SHA-256 {f}", h[:16] + "…") for f, h in sorted(self.ds.sha256.items())],
-            (self.t("Parametri", "Parameters"), json.dumps(self.params, ensure_ascii=False, sort_keys=True, default=str)),
+            (self.t("Parametri", "Parameters"), params_html),
             (self.t("Versione del codice", "Code version"),
-             f"ixl-eval {cv['version']} · commit {(cv['commit'] or '–')[:10]}" + (" (modificato)" if cv["dirty"] else "")),
+             f"ixl-eval {cv['version']} · commit {(cv['commit'] or '–')[:10]}" + (self.t(" (modificato)", " (modified)") if cv["dirty"] else "")),
             (self.t("Esecuzione", "Run"), run_id),
         ]
         title = self.t("Provenienza", "Provenance")
-        body = "".join(f"<tr><th>{html.escape(a)}</th><td>{html.escape(b)}</td></tr>" for a, b in rows)
+        body = "".join(f"<tr><th>{html.escape(a)}</th><td>{b if b is params_html else html.escape(b)}</td></tr>"
+                       for a, b in rows)
         return _display_html(
             f'<div class="ixl-provenance"><h2 id="{self._id(title)}">{title}</h2>'
             f'<table class="ixl-table">{body}</table></div>'

@@ -67,6 +67,8 @@ __all__ = [
     "monitoring_records",
     "overview_summary",
     "monitoring_summary",
+    "ytd_text",
+    "gap_warning",
     "interview_text",
     "projection_text",
     "multiplicity_text",
@@ -937,6 +939,56 @@ def left_out_text(a: kpi.KpiResult, lang: str, k: int) -> str:
               f"Left out because dated after the analysis cut-off ({a.cutoff:%Y-%m-%d}): " + ", ".join(parts) + ".")
 
 
+_MONTH_NAMES = {"it": ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre",
+                  "ottobre", "novembre", "dicembre"),
+           "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                  "November", "December")}
+_GAP_WORDS = {"enrolments": ("nessuna iscrizione", "no enrolments"),
+              "interviews": ("nessun colloquio di accoglienza", "no intake interviews"),
+              "placements": ("nessun inserimento", "no placements")}
+
+
+def _month_text(month: str, lang: str) -> str:
+    y, m = str(month).split("-")
+    return f"{_MONTH_NAMES['it' if lang == 'it' else 'en'][int(m) - 1]} {y}"
+
+
+def _empty_in(a: kpi.KpiResult, lo: pd.Timestamp, hi: pd.Timestamp) -> list:
+    """(measure, month) of the empty months (:func:`ixl_eval.kpi.activity_gaps`) between two dates."""
+    if a.gaps is None:
+        return []
+    lo_m, hi_m = lo.to_period("M"), hi.to_period("M")
+    return [(m, mo) for m, mo in a.gaps.empty if lo_m <= pd.Period(mo, freq="M") <= hi_m]
+
+
+def gap_warning(a: kpi.KpiResult, lang: str) -> str:
+    """One plain sentence when the year to date holds a month with no records of a measure (the
+    comparisons with last year then rest on missing data); empty otherwise."""
+    lo, hi = a.ind.ytd_bounds()
+    empty = _empty_in(a, lo, hi)
+    if not empty:
+        return ""
+    what = "; ".join(t_(lang, f"{_GAP_WORDS[m][0]} in {_month_text(mo, lang)}", f"{_GAP_WORDS[m][1]} in {_month_text(mo, lang)}")
+                     for m, mo in empty)
+    return t_(lang, f"Attenzione: nei dati non risulta {what}. È probabile che l'estrazione sia incompleta: i confronti "
+                    "da inizio anno per questi dati non sono affidabili (vedi «Qualità dei dati»).",
+              f"Caution: the data hold {what}. The extract is probably incomplete: year-to-date comparisons of these "
+              "figures are not reliable (see 'Data quality').")
+
+
+def ytd_text(a: kpi.KpiResult, lang: str) -> str:
+    """What the year-to-date comparison compares (the same days in both years), and a warning
+    when the span holds a month with no records."""
+    at = a.compare_ytd.attrs
+    s = t_(lang,
+           f"Il confronto usa gli stessi giorni nei due anni: dal {at['start']:%d/%m/%Y} al {at['end']:%d/%m/%Y} e dal "
+           f"{at['before_start']:%d/%m/%Y} al {at['before_end']:%d/%m/%Y}.",
+           f"The comparison uses the same days in both years: {at['start']:%Y-%m-%d} to {at['end']:%Y-%m-%d} and "
+           f"{at['before_start']:%Y-%m-%d} to {at['before_end']:%Y-%m-%d}.")
+    w = gap_warning(a, lang)
+    return s + (" " + w if w else "")
+
+
 def monitoring_summary(a: kpi.KpiResult, tables: dict, new_candidates_target: float, lang: str, k: int) -> list[str]:
     """The "In breve" sentences of the quarterly monitoring, from the protected tables."""
     out = []
@@ -945,14 +997,16 @@ def monitoring_summary(a: kpi.KpiResult, tables: dict, new_candidates_target: fl
     pq = f"{int(quarter[:4]) - 1}"
     ct, tests = tables["trimestre_conteggi"], tables["confronti_holm"]
 
-    def versus(m, it, en, words=False):
+    def versus(m, it, en):
         i = ct.pos(m)
         ch, before = ct.value(i, "change"), ct.value(i, "before")
         if ch is None or before is None:
             return ""
         s = t_(lang, f", contro {_count(ct, i, 'before', lang, k)} {it} ({_fmt_change(ch, lang)}",
                f", against {_count(ct, i, 'before', lang, k)} {en} ({_fmt_change(ch, lang)}")
-        p = tests.value(tests.pos(m), "p_value") if words and m in tests.row_keys else None
+        # Many comparisons are read at once: a change is "unlikely to be chance" only when it
+        # stays significant after Holm's correction (the p-values of ``confronti_holm``).
+        p = tests.value(tests.pos(m), "p_holm") if m in tests.row_keys else None
         if p is not None:
             s += ": " + (t_(lang, "una differenza difficilmente dovuta al caso", "a difference unlikely to be due to chance")
                          if p < 0.05 else
@@ -960,7 +1014,7 @@ def monitoring_summary(a: kpi.KpiResult, tables: dict, new_candidates_target: fl
                             "a difference that could be due to chance"))
         return s + ")"
 
-    vs = versus("placements", f"nello stesso trimestre del {pq}", f"in the same quarter of {pq}", words=True)
+    vs = versus("placements", f"nello stesso trimestre del {pq}", f"in the same quarter of {pq}")
     if not a.compare_quarter.attrs.get("before_covered", True):
         vs = t_(lang, f" (nessun confronto: i dati iniziano il {a.ind.data_start_:%d/%m/%Y})",
                 f" (no comparison: the data start on {a.ind.data_start_:%Y-%m-%d})")
@@ -977,8 +1031,9 @@ def monitoring_summary(a: kpi.KpiResult, tables: dict, new_candidates_target: fl
     yq = tables["da_inizio_anno_quote"]
     fp, pp = yq.value(0, "first_placed"), yq.value(0, "persons_placed")
     share = yq.value(0, "first_placed_share")
-    if fp is not None and pp is not None and share is not None and not disclosure.is_small(fp, k):
-        lo, hi = kpi.wilson(fp, pp)
+    lo, hi = yq.value(0, "first_placed_share_low"), yq.value(0, "first_placed_share_high")
+    if (fp is not None and pp is not None and share is not None and lo is not None and hi is not None
+            and not disclosure.is_small(fp, k)):
         verdict = (t_(lang, "sopra", "above") if lo > new_candidates_target else
                    t_(lang, "sotto", "below") if hi < new_candidates_target else t_(lang, "in linea con", "in line with"))
         out.append(t_(lang,
@@ -996,7 +1051,8 @@ def monitoring_summary(a: kpi.KpiResult, tables: dict, new_candidates_target: fl
                       f"accoglienza entro {a.interview_days} giorni dall'iscrizione.",
                       f"Of the people enrolled in the quarter, {present.per100(share, lang)} had their intake interview "
                       f"within {a.interview_days} days of enrolment."))
-    return out
+    out.append(gap_warning(a, lang))
+    return [x for x in out if x]
 
 
 # ============================================================================ charts

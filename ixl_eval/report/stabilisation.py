@@ -55,6 +55,7 @@ __all__ = [
     "describe_routes",
     "describe_employers",
     "groups_paragraph",
+    "rates_paragraph",
     "cox_paragraph",
     "caveats_text",
     "plot_incidence",
@@ -254,10 +255,11 @@ def rates_table(rates: pd.DataFrame, lang: str = "it") -> Table:
         Col("upper", it + " (max)", en + " (upper)", role="upper", unit="per 100 anni-contratto"),
     ]
     return Table("trasformazioni_per_anno_di_contratto", data, cols,
-                 caption_it="Trasformazioni ogni 100 contratti a termine in corso per un anno, per dimensione "
-                            "dell'azienda (intervallo esatto di Poisson al 95%)",
-                 caption_en="Conversions per 100 fixed-term contracts running for a year, by employer size "
-                            "(exact Poisson 95% interval)",
+                 caption_it="Ritmo delle trasformazioni, per dimensione dell'azienda: trasformazioni ogni 100 anni "
+                            "di contratti a termine in corso (non è una quota di contratti; tra parentesi "
+                            "l'intervallo al 95%)",
+                 caption_en="Pace of conversion by employer size: conversions per 100 years of fixed-term contracts "
+                            "running (not a share of contracts; 95% interval in brackets)",
                  coords=["subgroup", "group"], by="subgroup", lines="columns")
 
 
@@ -573,9 +575,25 @@ def describe_groups(t: Table, inc: pd.DataFrame, by: str, horizon_days: int = 36
     esc = md_escape if md else _plain
     col = f"cif_{horizon_days}"
     inc = inc.reset_index(drop=True)
-    rows = [i for i in _rows_of(inc, by) if t.value(int(i), col) is not None]
+    all_rows = _rows_of(inc, by)
+    rows = [i for i in all_rows if t.value(int(i), col) is not None]
     name = subgroup_name(by, lang).lower()
     if len(rows) < 2:
+        hidden = [esc(group_label(by, inc.at[int(i), "group"], lang)) for i in all_rows
+                  if t.value(int(i), col) is None and t.value(int(i), "n") is None]
+        if len(all_rows) >= 2 and hidden:
+            # the groups exist, but the protected table withholds their counts: say so, with the
+            # names of the groups (never a number the table does not show)
+            quoted = [f"«{h}»" if lang == "it" else f"'{h}'" for h in hidden]
+            names = quoted[0] if len(quoted) == 1 else (", ".join(quoted[:-1]) + present.tr(lang, " e ", " and ")
+                                                        + quoted[-1])
+            m = months_label(horizon_days, lang)
+            return present.tr(
+                lang,
+                f"Per {name} le quote entro {m} non sono mostrate, per riservatezza: il numero di contratti di "
+                f"{names} è oscurato nella tabella, quindi non c'è un confronto tra gruppi da riportare.",
+                f"By {name}, the shares within {m} are not shown, for confidentiality: the number of contracts of "
+                f"{names} is withheld in the table, so there is no comparison between groups to report.")
         return present.tr(lang, f"Per {name} non ci sono abbastanza dati per un confronto.",
                           f"By {name}: not enough data for a comparison.")
     vals = [float(t.value(int(i), col)) for i in rows]
@@ -786,6 +804,41 @@ def groups_paragraph(a: est.StabilisationAnalysis, t: dict, lang: str = "it") ->
     return "\n".join(lines)
 
 
+def rates_paragraph(a: est.StabilisationAnalysis, t: dict, lang: str = "it") -> str:
+    """What the conversions per 100 contract-years measure, and why that number is larger than the
+    share converted within 12 months (the headline measure), with one group's two numbers side by
+    side when both protected tables show them."""
+    L = lambda it, en: present.tr(lang, it, en)  # noqa: E731
+    h = _main_horizon(a)
+    m = months_label(h, lang)
+    out = L(f"La tabella che segue misura il ritmo, non una quota: conta le trasformazioni ogni 100 anni di contratto "
+            f"a termine in corso (un contratto in corso per sei mesi conta mezzo anno). Molti contratti finiscono "
+            f"prima di un anno, quindi questo numero è più alto della quota di contratti trasformati entro {m}, che "
+            f"resta la misura principale di questo rapporto.",
+            f"The next table measures a pace, not a share: it counts conversions per 100 years of fixed-term contracts "
+            f"running (a contract running for six months counts as half a year). Many contracts end before a year, "
+            f"so this number is higher than the share of contracts converted within {m}, which remains this report's "
+            f"main measure.")
+    rt, inc_t = t["trasformazioni_per_anno_di_contratto"], t["trasformazioni_per_gruppo"]
+    r, inc = a.rates.reset_index(drop=True), a.incidence.reset_index(drop=True)
+    best = None
+    for i in range(len(r)):
+        rate = rt.value(i, "rate_per_100")
+        if rate is None:
+            continue
+        j = [int(x) for x in _rows_of(inc, r.at[i, "subgroup"]) if inc.at[int(x), "group"] == r.at[i, "group"]]
+        share = inc_t.value(j[0], f"cif_{h}") if j else None
+        if share is not None and (best is None or rate > best[0]):
+            best = (rate, share, group_label(r.at[i, "subgroup"], r.at[i, "group"], lang))
+    if best is not None:
+        rate, share, lab = best
+        out += " " + L(f"Per esempio, in «{md_escape(lab)}»: {render.fmt_num(rate, lang)} trasformazioni ogni 100 anni "
+                       f"di contratto, ma solo {_pct100(share, lang)} contratti su 100 trasformati entro {m}.",
+                       f"For example, in '{md_escape(lab)}': {render.fmt_num(rate, lang)} conversions per 100 "
+                       f"contract-years, but only {_pct100(share, lang)} contracts in 100 converted within {m}.")
+    return out
+
+
 def cox_paragraph(a: est.StabilisationAnalysis, t: dict, lang: str = "it") -> str:
     """The Cox model in Markdown: what a hazard ratio is, the employer-size ratios, pooled levels
     (names escaped), the proportional-hazards check."""
@@ -849,6 +902,17 @@ def caveats_text(a: est.StabilisationAnalysis, lang: str = "it") -> str:
             "Per riservatezza i numeri sotto la soglia sono mostrati come «<k» e le aziende sono indicate per nome solo "
             "se hanno dato il consenso; le altre sono «Azienda A», «Azienda B»... e compaiono solo se hanno almeno k "
             "contratti. Dettagli: docs/caveats/stabilizzazione.md.",
+            "Glossario. Dato censurato: contratto ancora in corso alla data di analisi, di cui non si sa ancora come "
+            "finirà. Metodo di Aalen–Johansen: stima la quota di contratti trasformati entro una data tenendo conto "
+            "di quelli che finiscono prima. Intervallo al 95% («tra X e Y»): i valori compatibili con i dati. Test "
+            "log-rank: verifica se i gruppi si trasformano a ritmi diversi; valore p: quanto sarebbe probabile una "
+            "differenza almeno così grande se i gruppi fossero uguali (sotto 0,05 la si considera difficilmente "
+            "dovuta al caso). Correzione di Holm: rende più severo il valore p quando si fanno molti test insieme. "
+            "Modello di Cox: confronta i ritmi dei gruppi a parità delle altre caratteristiche; rapporto di rischio "
+            "(HR): quante volte più veloce (sopra 1) o più lento (sotto 1) è il ritmo rispetto al gruppo di "
+            "confronto. Residui di Schoenfeld: il controllo che il rapporto tra i ritmi resti simile nel tempo. Anni "
+            "di contratto: la somma dei periodi in cui i contratti sono in corso (un contratto di sei mesi conta "
+            "mezzo anno).",
         ])
     return "\n\n".join([
         "Each fixed-term contract mediated by the programme is followed from its start. It can end in two ways: "
@@ -867,6 +931,16 @@ def caveats_text(a: est.StabilisationAnalysis, lang: str = "it") -> str:
         "For confidentiality, numbers below the threshold show as '<k' and employers are named only if they "
         "consented; the others are 'Employer A', 'Employer B'... and appear only with at least k contracts. Details: "
         "docs/caveats/stabilizzazione.md.",
+        "Glossary. Censored: a contract still running at the cut-off, whose outcome is not yet known. "
+        "Aalen–Johansen method: estimates the share of contracts converted by a time, allowing for those that end "
+        "first. 95% interval ('between X and Y'): the values compatible with the data. Log-rank test: checks whether "
+        "groups convert at different paces; p-value: how likely a difference at least this large would be if the "
+        "groups were alike (below 0.05 it is taken as unlikely to be chance). Holm correction: makes p-values "
+        "stricter when many tests are run at once. Cox model: compares the groups' paces with the other "
+        "characteristics held equal; hazard ratio (HR): how many times faster (above 1) or slower (below 1) the "
+        "pace is than the comparison group's. Schoenfeld residuals: the check that the ratio of paces stays similar "
+        "over time. Contract-years: the sum of the time contracts are running (a six-month contract counts as half "
+        "a year).",
     ])
 
 
