@@ -903,7 +903,18 @@ def figure_km(a: PlacementTimeAnalysis, tabs: dict, col: str | None, lang: str =
     text = pd.DataFrame([[render.cell_text(r, i, c, lang, k) for c in keys] for i in rows],
                         index=[levels[i] for i in rows], columns=keys)
     return plot_km(fits, k=k, lang=lang, cumulative=True, risk_times=times, xmax=a.plot_max_days,
-                   labels=labels, title=title, xlabel=xl, risk_text=text)
+                   labels=labels, title=title, xlabel=xl, risk_text=text, note=not_drawn_note(t, lang, k))
+
+
+def not_drawn_note(t: Table, lang: str = "it", k: int = 10) -> str:
+    """The groups of a time table whose curve is not drawn, by name (too few people or placements
+    to estimate); empty when every group is drawn."""
+    drawn = set(_drawn(t))
+    names = [str(t.data.at[i, "group"]).rstrip(".") for i in range(len(t.data)) if i not in drawn]
+    if not names:
+        return ""
+    return _L(lang, f"Non disegnati, perché hanno meno di {k} persone o {k} inserimenti: " + ", ".join(names) + ".",
+              f"Not drawn, as they have fewer than {k} people or {k} placements: " + ", ".join(names) + ".")
 
 
 def figure_competing(a: PlacementTimeAnalysis, lang: str = "it", k: int = 10, title: str = ""):
