@@ -364,3 +364,26 @@ def localise_axes(fig, lang: str = "it") -> None:
             if scale == "linear" and type(axis.get_major_formatter()) is ScalarFormatter:
                 axis.set_major_formatter(tick_formatter(lang))
 __all__ += ["tick_formatter", "localise_axes"]
+
+
+# ------------------------------------------------------------------------------ chart alt text
+def see_table(t: Table, lang: str = "it") -> str:
+    """The closing clause of a chart's alt text: where the same numbers are, in a table.
+
+    >>> from .table import Col
+    >>> see_table(Table("x", pd.DataFrame({"a": [1]}), [Col("a", "a", "a", role="count")],
+    ...                 caption_it="Iscritti per anno (fino al cut-off)", caption_en="Enrolments"), "it")
+    'Gli stessi numeri sono nella tabella «Iscritti per anno».'
+    """
+    cap = (t.caption_it if lang == "it" else t.caption_en) or t.name
+    cap = cap.split(";")[0].split(" (")[0].rstrip(". ")
+    return f"Gli stessi numeri sono nella tabella «{cap}»." if lang == "it" else \
+        f"The same numbers are in the table “{cap}”."
+
+
+def pct_text(share, lang: str = "it") -> str:
+    """A share as a whole percentage (``0,46`` -> ``46%``), "–" when missing."""
+    return "–" if _nan(share) else fmt_num(100 * float(share), lang, 0) + "%"
+
+
+__all__ += ["see_table", "pct_text"]
