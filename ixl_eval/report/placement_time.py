@@ -987,6 +987,17 @@ def alt_km(a: PlacementTimeAnalysis, tabs: dict, col: str | None, lang: str = "i
                  f"One curve only, “{vals[0][1]}”: {render.pct_text(vals[0][0], lang)} have a job within {h:g} days.")
     else:
         (p_hi, g_hi), (p_lo, g_lo) = vals[0], vals[-1]
+        row = {str(t.data.at[i, "group"]): i for i in rows}
+        lo_of_hi = t.value(row[g_hi], f"share_{h:g}_lower")
+        hi_of_lo = t.value(row[g_lo], f"share_{h:g}_upper")
+        if lo_of_hi is not None and hi_of_lo is not None and lo_of_hi <= hi_of_lo:
+            txt = _L(lang, f"Le curve sono vicine: entro {h:g} giorni ha un lavoro tra il {render.pct_text(p_lo, lang)} "
+                           f"e il {render.pct_text(p_hi, lang)} delle persone di ogni gruppo, una differenza che "
+                           "potrebbe essere dovuta al caso.",
+                     f"The curves are close: within {h:g} days between {render.pct_text(p_lo, lang)} and "
+                     f"{render.pct_text(p_hi, lang)} of each group have a job, a difference that could be due to "
+                     "chance.")
+            return txt + note + " " + see
         txt = _L(lang, f"Il gruppo «{g_hi}» trova lavoro prima: entro {h:g} giorni ha un lavoro il "
                        f"{render.pct_text(p_hi, lang)}, contro il {render.pct_text(p_lo, lang)} del gruppo «{g_lo}».",
                  f"The “{g_hi}” group finds work sooner: {render.pct_text(p_hi, lang)} have a job within {h:g} days, "
