@@ -220,7 +220,8 @@ def test_survival_axes_italian_and_english(analysis, tabs):
 def test_alt_texts_state_a_finding_and_point_to_the_table(analysis, tabs):
     alt = ptr.alt_km(analysis, tabs, "education", "it", K)
     t = tabs["tempo_per_education"]
-    shares = [render.pct_text(t.value(i, "share_365"), "it") for i in ptr._drawn(t)]
+    h = ptr._mid_horizon(analysis)
+    shares = [render.pct_text(t.value(i, f"share_{h:g}"), "it") for i in ptr._drawn(t)]
     assert "trova lavoro prima" in alt and sum(s in alt for s in shares) >= 2
     assert "«Tempo all'inserimento per titolo di studio»" in alt
     en = ptr.alt_km(analysis, ptr.tables(analysis, "en", K), None, "en", K)

@@ -976,7 +976,8 @@ def alt_km(a: PlacementTimeAnalysis, tabs: dict, col: str | None, lang: str = "i
         return _L(lang, "Tra chi resta nel programma, la quota con un lavoro sale nel tempo: ",
                   "Among those who stay in the programme, the share with a job rises over time: ") \
             + ", ".join(parts) + ". " + see
-    h = hs[-1]
+    # the horizon the text beside the chart uses (describe_subgroup), else the longest one reached
+    h = _mid_horizon(a) if _mid_horizon(a) in hs else hs[-1]
     vals = sorted(((float(t.value(i, f"share_{h:g}")), str(t.data.at[i, "group"])) for i in _has(h)), reverse=True)
     short = [str(t.data.at[i, "group"]) for i in rows if i not in _has(h)]
     if short:
