@@ -1066,7 +1066,7 @@ def plot_mix_by_year(t: Table, column: str, years, lang: str, k: int):
         for i, (val, l0) in enumerate(zip(v, left)):
             if val >= 0.06:
                 ax.text(l0 + val / 2, i, present.fmt_pct(val, lang), ha="center", va="center", fontsize=9,
-                        color="white" if colour in ("#0072B2", "#000000", "#D55E00", "#009E73") else "black")
+                        color="black" if colour == "#009988" else "white")  # the higher contrast on each colour
         left += v
     rest = 1 - left
     if (rest > 1e-9).any():
