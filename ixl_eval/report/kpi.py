@@ -1401,7 +1401,7 @@ def alt_cumulative(a: kpi.KpiResult, tables: dict, lang: str, k: int) -> str:
     year, proj = a.cutoff.year, a.projection
     t = tables["indicatori_per_anno"]
     ytd = t.value({"year": year}, "placements")
-    day = a.cutoff.strftime("%d/%m/%Y")
+    day = a.cutoff.strftime("%d/%m/%Y") if lang == "it" else f"{a.cutoff.day} {a.cutoff.strftime('%B %Y')}"
     if ytd is None:
         return t_(lang, f"Gli inserimenti del {year} sono troppo pochi per essere mostrati.",
                   f"The placements of {year} are too few to be shown.") + " " + render.see_table(t, lang)

@@ -1017,7 +1017,7 @@ def alt_competing(a: PlacementTimeAnalysis, tabs: dict, lang: str = "it") -> str
         return render.see_table(t, lang)
     n = lambda v: render.fmt_num(100 * v, lang, 0)  # noqa: E731
     txt = _L(lang, f"Su 100 persone iscritte, {n(aj)} hanno trovato lavoro entro {h} giorni",
-             f"Of 100 people enrolled, {n(aj)} found a job within {h} days")
+             f"Of every 100 people enrolled, {n(aj)} found a job within {h} days")
     if wd is not None:
         txt += _L(lang, f" e {n(wd)} sono uscite senza", f" and {n(wd)} left without one")
     txt += _L(lang, f"; la curva che ignora le uscite arriva più in alto, al {render.pct_text(km, lang)}.",
