@@ -44,7 +44,7 @@ __all__ = [
 PALETTE = ["#0072B2", "#D55E00", "#000000", "#009988", "#332288", "#8B4513", "#882255"]
 # line styles paired with PALETTE (same index): curves differ by more than hue
 LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)), (0, (1, 2))]
-# text drawn on charts (number-at-risk rows, notes): dark grey, 12:1 on white, readable in print
+# text drawn on charts (number-at-risk rows, notes): dark grey, 16:1 on white, readable in print
 INK = "#222222"
 
 
