@@ -1194,7 +1194,7 @@ def plot_channels(t: Table, lang: str, k: int):
     fig, ax = plt.subplots(figsize=(10, 4.8))
     bottom = np.zeros(len(years))
     hidden = 0
-    for r, colour in zip(range(len(shown)), present.PALETTE):
+    for r, colour in zip(range(len(shown)), present.PALETTE * 3):  # never drop a channel
         v = shown.iloc[r][years].astype(float)
         hidden += int(v.isna().sum())
         v = v.fillna(0).to_numpy()
