@@ -910,8 +910,11 @@ def overlap_plot(ps, treatment, *, group_labels=("trattati", "confronto"), lang:
     ax.axhline(0, color="0.3", linewidth=0.8)
     # zoom on where the scores are (programme uptake is often rare: all scores near 0)
     ax.set_xlim(0, min(1.0, max(0.1, math.ceil(10 * float(p.max()) * 1.1) / 10)))
-    ticks = ax.get_yticks()
-    ax.set_yticks(ticks, [f"{abs(v):g}" for v in ticks])
+    from .report.render import tick_formatter
+
+    # densities above and below the axis both read as positive, in the report's number format
+    ax.yaxis.set_major_formatter(tick_formatter(lang, absolute=True))
+    ax.xaxis.set_major_formatter(tick_formatter(lang))
     it = lang == "it"
     ax.set_xlabel("Punteggio di propensione (probabilità stimata di ricevere il trattamento)" if it
                   else "Propensity score (estimated probability of treatment)")

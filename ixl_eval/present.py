@@ -24,6 +24,8 @@ import pandas as pd
 
 __all__ = [
     "PALETTE",
+    "LINESTYLES",
+    "INK",
     "apply_theme",
     "fmt_num",
     "fmt_pct",
@@ -33,8 +35,17 @@ __all__ = [
     "tr",
 ]
 
-# Okabe–Ito: distinguishable with the common colour-vision deficiencies and in greyscale print.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+# Chart colours. Every one has a contrast of at least 3:1 on white (WCAG 1.4.11, graphical
+# objects: 3,55:1 for the teal, the lowest), and any two stay apart under simulated deuteranopia
+# and protanopia (Machado et al. 2009, full severity: CIELAB distance >= 20; the light Okabe–Ito
+# orange, sky blue and yellow, and the green/pink and blue/pink pairs, failed one or the other).
+# Blue, vermillion, black, teal, indigo, brown, wine: the first four are the ones a panel of
+# curves uses (at most four groups per panel), each with its own line style as well.
+PALETTE = ["#0072B2", "#D55E00", "#000000", "#009988", "#332288", "#8B4513", "#882255"]
+# line styles paired with PALETTE (same index): curves differ by more than hue
+LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)), (0, (1, 2))]
+# text drawn on charts (number-at-risk rows, notes): dark grey, 16:1 on white, readable in print
+INK = "#222222"
 
 
 def apply_theme() -> None:

@@ -3,10 +3,12 @@
 Every number of people drawn on a figure (the number-at-risk row) is given by the caller as
 text: the cells of a protected :class:`~ixl_eval.report.table.Table`, rendered by
 :func:`ixl_eval.report.render.cell_text`, so a figure prints exactly what the table beside it
-shows. Curves end where fewer than ``k`` people remain at risk (:func:`at_risk_end`); curves of
-groups whose estimates a table withholds should not be passed in (callers filter them: a curve of
-five people shows each one's timing). Labels are Italian or English; colours come from
-:data:`ixl_eval.present.PALETTE`.
+shows. Curves end at the last time with at least ``k`` people at risk, never past the group's
+follow-up (:func:`at_risk_end`); curves of groups whose estimates a table withholds are not passed
+in (callers filter them and name them in ``note``: a curve of five people shows each one's
+timing). At most four curves share a panel, each with its own colour and line style; more are
+drawn as small multiples. Labels and axis numbers are Italian or English; colours come from
+:data:`ixl_eval.present.PALETTE` (each at least 3:1 on white, apart under colour blindness).
 
 Examples
 --------
@@ -20,9 +22,11 @@ Examples
 >>> [t.get_text() for t in fig.axes[1].texts][:3]
 ['30', '15', '<10']
 >>> fig = plot_km({"tutti": km}, k=10, lang="it", xmax=120)
->>> line = fig.axes[0].get_lines()[0]    # ends at day 90, where 5 remain: their step (to 100%) is not drawn
+>>> line = fig.axes[0].get_lines()[0]    # ends at day 60, the last with 10 at risk: after it only 5 remain
 >>> float(line.get_xdata()[-1]), round(float(line.get_ydata().max()), 3)
-(90.0, 0.556)
+(60.0, 0.556)
+>>> fig.axes[0].yaxis.get_major_formatter()(0.25, None), fig.axes[1].xaxis.get_major_formatter()(1095, None)
+('25%', '1.095')
 """
 
 from __future__ import annotations
@@ -51,32 +55,48 @@ def _day_ticks(xmax: float):
 
 
 def at_risk_end(km, k: int) -> float:
-    """Where a curve must end: the first time at which fewer than ``k`` people remain at risk
-    (a step there would show the event of one of a handful of people); ``inf`` if never.
+    """Where a curve must end: the last time at which at least ``k`` people are still at risk,
+    and never past the group's last follow-up. From there on fewer than ``k`` remain (a step, or
+    even a flat stretch, would describe a handful of people), or nobody is followed at all.
+    ``0.0`` when fewer than ``k`` people start.
 
     >>> from ixl_eval.survival import KaplanMeier
     >>> at_risk_end(KaplanMeier().fit(list(range(1, 31)), [1] * 30), 10)
-    22.0
+    21.0
+    >>> at_risk_end(KaplanMeier().fit([5, 10, 120] * 10, [1, 0, 0] * 10), 10)   # 10 followed to day 120
+    120.0
     """
     tab = km.table_
-    few = tab["time"].to_numpy()[tab["n_risk_count"].to_numpy() < k]
-    return float(few[0]) if len(few) else float("inf")
+    ok = tab["time"].to_numpy()[tab["n_risk_count"].to_numpy() >= k]
+    return float(ok[-1]) if len(ok) else 0.0
+
+
+def _panels(groups: list, per_panel: int) -> list[list]:
+    """Split groups into panels of at most ``per_panel``, as even as possible (8 -> 4 + 4)."""
+    n = len(groups)
+    m = max(1, -(-n // per_panel))
+    size = -(-n // m) if n else 0
+    return [groups[i:i + size] for i in range(0, n, size)] or [[]]
 
 
 def plot_km(fits: dict, *, k: int, lang: str = "it", cumulative: bool = True, risk_times=None,
             xmax: float | None = None, labels: dict | None = None, title: str = "",
-            xlabel: str | None = None, ylabel: str | None = None, risk_text=None):
+            xlabel: str | None = None, ylabel: str | None = None, risk_text=None, per_panel: int = 4,
+            note: str = ""):
     """Kaplan–Meier curves by group with confidence bands, censor marks and a number-at-risk table.
 
-    Each curve ends where fewer than ``k`` people of its group remain at risk (:func:`at_risk_end`):
-    beyond it, every step would show one person's event.
+    Each curve ends at the last time at which at least ``k`` people of its group are at risk, and
+    never past its group's follow-up (:func:`at_risk_end`). Groups differ by colour *and* line
+    style; more than ``per_panel`` groups are drawn as small multiples (panels side by side with
+    the same axes). Numbers on the axes and under the curves follow the language's format; the
+    number-at-risk rows are dark text, readable in print.
 
     Parameters
     ----------
     fits : dict
         ``{group: KaplanMeier}`` in the order to draw.
     k : int
-        Disclosure threshold for the number-at-risk table.
+        Disclosure threshold: where curves end.
     cumulative : bool
         Draw 1 − KM (share who had the event) rather than KM.
     risk_times : sequence of float, optional
@@ -89,6 +109,10 @@ def plot_km(fits: dict, *, k: int, lang: str = "it", cumulative: bool = True, ri
         The number-at-risk cells to print (rows = ``fits`` in order, columns = ``risk_times``):
         the protected table's cells as text. None: no numbers are printed (a figure never
         decides on its own which counts may be shown).
+    per_panel : int
+        Most curves in one panel (4; beyond it, small multiples).
+    note : str
+        A line under the chart (e.g. the groups too small to be drawn, by name).
 
     Returns
     -------
@@ -96,59 +120,83 @@ def plot_km(fits: dict, *, k: int, lang: str = "it", cumulative: bool = True, ri
     """
     import matplotlib.pyplot as plt
 
+    from .present import INK, LINESTYLES
+    from .report.render import tick_formatter
+
     labels = labels or {}
+    groups = list(fits)
     if xmax is None:
-        xmax = max(float(km.table_["time"].max()) for km in fits.values())
+        xmax = max([float(km.table_["time"].max()) for km in fits.values()] or [365.0])
     ticks = _day_ticks(xmax) if risk_times is None else [x for x in risk_times if x <= xmax]
     risk_times = ticks
-    n_groups = len(fits)
-    fig = plt.figure(figsize=(9.0, 5.2 + 0.32 * n_groups))
-    gs = fig.add_gridspec(2, 1, height_ratios=[5.2, 0.45 + 0.32 * n_groups], hspace=0.16)
-    ax = fig.add_subplot(gs[0])
-    axt = fig.add_subplot(gs[1], sharex=ax)
-    shown = risk_text
-    for i, (g, km) in enumerate(fits.items()):
-        colour = PALETTE[i % len(PALETTE)]
-        end = min(xmax, at_risk_end(km, k))
-        tab = km.table_.loc[km.table_["n_risk_count"] >= k]
-        x, s = _step_xy(tab, "survival", end)
-        _, lo = _step_xy(tab.fillna({"lower": 0.0}), "lower", end)
-        _, hi = _step_xy(tab.fillna({"upper": 1.0}), "upper", end)
-        if cumulative:
-            s, lo, hi = 1 - s, 1 - hi, 1 - lo
-        ax.step(x, s, where="post", color=colour, lw=2, label=labels.get(g, str(g)))
-        ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.18, lw=0)
-        cens = tab.loc[(tab["n_censor_count"] > 0) & (tab["time"] <= end)]
-        if len(cens):
-            y = cens["survival"].to_numpy()
-            ax.plot(cens["time"], 1 - y if cumulative else y, ls="none", marker="|", ms=5, mew=0.8, color=colour,
-                    alpha=0.6)
-        for j, x_ in enumerate(risk_times if shown is not None else ()):
-            axt.text(x_, n_groups - 1 - i, shown.iloc[i, j], ha="center", va="center", fontsize=9, color=colour)
-    # a margin left of day 0 keeps the first column of counts clear of the row labels
-    ax.set_xlim(-0.06 * xmax, xmax * 1.04)
-    ax.set_ylim(0, 1)
-    ax.set_xticks(ticks)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))
-    if ylabel is None:
-        ylabel = (("Quota con inserimento" if lang == "it" else "Share placed") if cumulative
-                  else ("Quota ancora senza inserimento" if lang == "it" else "Share not yet placed"))
-    ax.set_ylabel(ylabel)
-    ax.tick_params(labelbottom=False)
-    if title:
-        ax.set_title(title, loc="left")
-    if n_groups > 1 or any(labels.values()):
-        ax.legend(loc="upper left" if cumulative else "upper right")
-    axt.set_ylim(-0.6, n_groups - 0.4)
-    axt.set_yticks(range(n_groups))
-    axt.set_yticklabels([labels.get(g, str(g)) for g in reversed(list(fits))], fontsize=9)
-    axt.set_xticks(ticks)
-    axt.grid(False)
-    for side in ("left", "right", "top"):
-        axt.spines[side].set_visible(False)
-    axt.set_xlabel(xlabel or ("Giorni dall'iscrizione" if lang == "it" else "Days since enrolment"))
-    axt.set_title("Persone ancora seguite (a rischio)" if lang == "it" else "People still followed (at risk)",
-                  loc="left", fontsize=9, fontweight="normal")
+    panels = _panels(groups, per_panel)
+    ncol = min(2, len(panels))
+    nrow = -(-len(panels) // ncol)
+    rows_max = max(len(p) for p in panels)
+    width = 9.0 if ncol == 1 else 12.0
+    fig = plt.figure(figsize=(width, nrow * (5.2 + 0.32 * rows_max) + (0.3 if note else 0)))
+    outer = fig.add_gridspec(nrow, ncol, hspace=0.32, wspace=0.22)
+    pos = {g: i for i, g in enumerate(groups)}
+    first = None
+    for p_i, panel in enumerate(panels):
+        gs = outer[p_i // ncol, p_i % ncol].subgridspec(2, 1, height_ratios=[5.2, 0.45 + 0.32 * rows_max],
+                                                        hspace=0.16)
+        ax = fig.add_subplot(gs[0], sharex=first, sharey=first)
+        axt = fig.add_subplot(gs[1], sharex=ax)
+        first = first or ax
+        n_rows = len(panel)
+        for i, g in enumerate(panel):
+            km = fits[g]
+            colour, style = PALETTE[i % len(PALETTE)], LINESTYLES[i % len(LINESTYLES)]
+            end = min(xmax, at_risk_end(km, k))
+            tab = km.table_.loc[(km.table_["n_risk_count"] >= k) & (km.table_["time"] <= end)]
+            if len(tab) and end > 0:
+                x, s = _step_xy(tab, "survival", end)
+                _, lo = _step_xy(tab.fillna({"lower": 0.0}), "lower", end)
+                _, hi = _step_xy(tab.fillna({"upper": 1.0}), "upper", end)
+                if cumulative:
+                    s, lo, hi = 1 - s, 1 - hi, 1 - lo
+                ax.step(x, s, where="post", color=colour, lw=2, ls=style, label=labels.get(g, str(g)))
+                ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.10, lw=0)
+                cens = tab.loc[tab["n_censor_count"] > 0]
+                if len(cens):
+                    y = cens["survival"].to_numpy()
+                    ax.plot(cens["time"], 1 - y if cumulative else y, ls="none", marker="|", ms=5, mew=0.8,
+                            color=colour, alpha=0.6)
+            for j, x_ in enumerate(risk_times if risk_text is not None else ()):
+                axt.text(x_, n_rows - 1 - i, risk_text.iloc[pos[g], j], ha="center", va="center", fontsize=9,
+                         color=INK)
+        # a margin left of day 0 keeps the first column of counts clear of the row labels
+        ax.set_xlim(-0.06 * xmax, xmax * 1.04)
+        ax.set_ylim(0, 1)
+        ax.set_xticks(ticks)
+        ax.yaxis.set_major_formatter(tick_formatter(lang, pct=True, decimals=0))
+        if p_i % ncol == 0:
+            if ylabel is None:
+                ylabel = (("Quota con inserimento" if lang == "it" else "Share placed") if cumulative
+                          else ("Quota ancora senza inserimento" if lang == "it" else "Share not yet placed"))
+            ax.set_ylabel(ylabel)
+        ax.tick_params(labelbottom=False)
+        if len(panels) == 1 and title:
+            ax.set_title(title, loc="left")
+        if n_rows > 1 or any(labels.values()):
+            ax.legend(loc="upper left" if cumulative else "upper right", handlelength=3.2)
+        axt.set_ylim(-0.6, rows_max - 0.4)
+        axt.set_yticks(range(n_rows))
+        # each row label carries the line style of its curve
+        axt.set_yticklabels([labels.get(g, str(g)) for g in reversed(panel)], fontsize=9, color=INK)
+        axt.set_xticks(ticks)
+        axt.xaxis.set_major_formatter(tick_formatter(lang, decimals=0))
+        axt.grid(False)
+        for side in ("left", "right", "top"):
+            axt.spines[side].set_visible(False)
+        axt.set_xlabel(xlabel or ("Giorni dall'iscrizione" if lang == "it" else "Days since enrolment"))
+        axt.set_title("Persone ancora seguite (a rischio)" if lang == "it" else "People still followed (at risk)",
+                      loc="left", fontsize=9, fontweight="normal")
+    if len(panels) > 1 and title:
+        fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold")
+    if note:
+        fig.text(0.01, 0.0, note, ha="left", va="top", fontsize=9, color=INK, wrap=True)
     return fig
 
 
@@ -175,26 +223,30 @@ def plot_cif_vs_km(aj, km, *, lang: str = "it", xmax: float | None = None, cause
     at = aj.table_
     t = np.concatenate([[0.0], at["time"].to_numpy()])
     keep = t <= xmax
-    for c, colour, lab in ((cause, PALETTE[0], ("Inserimento (incidenza cumulata)", "Placement (cumulative incidence)")),
-                           (other_cause, "#777777", ("Uscita senza lavoro", "Withdrawal without a job"))):
+    for c, colour, style, lab in ((cause, PALETTE[0], "-", ("Inserimento (incidenza cumulata)", "Placement (cumulative incidence)")),
+                                  (other_cause, "#666666", ":", ("Uscita senza lavoro", "Withdrawal without a job"))):
         if c is None:
             continue
         f = np.concatenate([[0.0], at[f"cif_{c}"].to_numpy()])[keep]
         flo = np.concatenate([[0.0], at[f"lower_{c}"].fillna(0).to_numpy()])[keep]
         fhi = np.concatenate([[0.0], at[f"upper_{c}"].fillna(0).to_numpy()])[keep]
         xx = np.append(t[keep], xmax)
-        ax.step(xx, np.append(f, f[-1]), where="post", color=colour, lw=2, label=lab[0] if lang == "it" else lab[1])
+        ax.step(xx, np.append(f, f[-1]), where="post", color=colour, lw=2, ls=style,
+                label=lab[0] if lang == "it" else lab[1])
         ax.fill_between(xx, np.append(flo, flo[-1]), np.append(fhi, fhi[-1]), step="post", color=colour,
                         alpha=0.18, lw=0)
+    from .report.render import tick_formatter
+
     ax.set_xlim(0, xmax * 1.02)
     ax.set_ylim(0, 1)
     ax.set_xticks(_day_ticks(xmax))
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))
+    ax.xaxis.set_major_formatter(tick_formatter(lang, decimals=0))
+    ax.yaxis.set_major_formatter(tick_formatter(lang, pct=True, decimals=0))
     ax.set_ylabel("Quota delle persone iscritte" if lang == "it" else "Share of people enrolled")
     ax.set_xlabel(xlabel or ("Giorni dall'iscrizione" if lang == "it" else "Days since enrolment"))
     if title:
         ax.set_title(title, loc="left")
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper left", handlelength=3.2)
     return fig
 
 
@@ -278,5 +330,8 @@ def plot_schoenfeld(cox, *, terms=None, lang: str = "it", bins: int = 20, labels
                   fontsize=10)
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=12, fontweight="bold")
+    from .report.render import localise_axes
+
+    localise_axes(fig, lang)
     fig.tight_layout()
     return fig

@@ -220,9 +220,6 @@ def test_axe_wcag21_aa(browser, width):
     assert not found, f"axe-core ({', '.join(AXE_TAGS)}):\n" + "\n".join(_axe_report(found))
 
 
-@pytest.mark.xfail(strict=False, reason="owner: ixl_eval/report/context.py Report.figure writes the caption as the "
-                                        "alt text; the alt should say what the chart shows (groups, trend), the "
-                                        "caption what it is for")
 def test_alt_text_is_not_a_copy_of_the_caption(browser):
     """A screen reader reads alt and figcaption one after the other: the same sentence twice, and
     nothing about what the chart shows (WCAG 1.1.1, technique G94/H2)."""

@@ -413,7 +413,8 @@ def test_stratified_cox_table_is_linked_and_safe(synth_dataset):
 
 
 def test_curves_end_where_fewer_than_k_remain():
-    # five people left at day 90 all placed: drawing that step would show their timing
+    # five people left at day 90 all placed: drawing that step would show their timing, and even the
+    # flat stretch from day 60 to 90 describes those five (none placed in between)
     import matplotlib.pyplot as plt
 
     from ixl_eval.survival import KaplanMeier
@@ -422,7 +423,8 @@ def test_curves_end_where_fewer_than_k_remain():
     km = KaplanMeier().fit([10, 20, 20, 40, 60, 90] * 5, [1, 1, 0, 1, 0, 1] * 5)
     fig = plot_km({"a": km}, k=10, xmax=120)
     line = _lines(fig)[0]
-    assert max(line.get_xdata()) == at_risk_end(km, 10) == 90
+    assert max(line.get_xdata()) == at_risk_end(km, 10) == 60  # the last day with 10 at risk
+    assert km.at_risk([60.0])[0] >= 10 and km.at_risk([61.0])[0] < 10
     assert max(line.get_ydata()) < 0.6  # the jump to 100% at day 90 is not drawn
     assert fig.axes[1].texts == [] or all(t.get_text() == "" for t in fig.axes[1].texts)  # no counts of its own
     plt.close(fig)

@@ -434,6 +434,9 @@ class Report:
         """
         import matplotlib.pyplot as plt
 
+        from .render import localise_axes
+
+        localise_axes(fig, self.lang)  # numbers on the axes as in the text: 0,05 and 1.095 in Italian
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=130, bbox_inches="tight")
         plt.close(fig)

@@ -805,7 +805,7 @@ def plot_cumulative(frame: pd.DataFrame, at_risk: Table, weights=None, *, lang: 
     """
     import matplotlib.pyplot as plt
 
-    from ..present import PALETTE
+    from ..present import INK, LINESTYLES, PALETTE
     from ..survival import AalenJohansen
 
     it = lang == "it"
@@ -828,16 +828,17 @@ def plot_cumulative(frame: pd.DataFrame, at_risk: Table, weights=None, *, lang: 
             y = np.r_[0, tab["cif_1"][keep], (tab["cif_1"][keep].iloc[-1] if keep.any() else 0)] * 100
             lo = np.r_[0, tab["lower_1"][keep], (tab["lower_1"][keep].iloc[-1] if keep.any() else 0)] * 100
             hi = np.r_[0, tab["upper_1"][keep], (tab["upper_1"][keep].iloc[-1] if keep.any() else 0)] * 100
-            ax.step(x, y, where="post", color=colour, label=lab, linewidth=2)
-            ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.15, linewidth=0)
+            ax.step(x, y, where="post", color=colour, label=lab, linewidth=2, linestyle=LINESTYLES[j])
+            ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.12, linewidth=0)
         for tk, mk in zip(TICKS_DAYS, months):
             axt.text(tk, 1 - j, render.cell_text(at_risk, j, mk, lang, k), ha="center", va="center", fontsize=9,
-                     color=colour)
+                     color=INK)
     ax.set_ylabel("Persone con un lavoro (su 100)" if it else "People placed (per 100)")
     ax.set_ylim(0, min(100, max(10, 10 * math.ceil(ax.get_ylim()[1] / 10))))
     ax.set_title(title or ("Quante persone trovano lavoro dopo la data indice" if it else
                            "How many people find work after the index date"))
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper left", handlelength=3.2)
+    ax.yaxis.set_major_formatter(render.tick_formatter(lang))
     axt.set_ylim(-0.5, 1.5)
     axt.set_yticks([1, 0], labels)
     axt.set_xticks(TICKS_DAYS, [f"{int(round(tk / DAYS_PER_MONTH))}" for tk in TICKS_DAYS])
@@ -943,3 +944,99 @@ def record_results(rep, analysis: IpsAnalysis, tabs: dict) -> int:
                             "conditional effect (sensitivity analysis)")
         n += 1
     return n
+
+
+# ---------------------------------------------------------------------------------------------
+# alt texts and the overlap in words
+# ---------------------------------------------------------------------------------------------
+def overlap_share(effect: IpsEffect, frame: pd.DataFrame) -> float:
+    """The area the two smoothed score distributions of :func:`overlap_plot` have in common
+    (0 to 1), rounded to 5 points: a property of the drawn curves, not a count of people."""
+    from scipy.stats import gaussian_kde
+
+    p = pd.Series(effect.ps.scores_).to_numpy(dtype=float)
+    t = frame["treated"].to_numpy()
+    grid = np.linspace(0, 1, 2001)
+    dens = []
+    for grp in (1, 0):
+        x = p[t == grp]
+        if len(x) < 2 or np.ptp(x) == 0:
+            return float("nan")
+        dens.append(gaussian_kde(x)(grid))
+    m = np.minimum(*dens)
+    common = float(np.sum((m[1:] + m[:-1]) / 2 * np.diff(grid)))
+    return round(20 * min(1.0, max(0.0, common))) / 20
+
+
+def overlap_text(effect: IpsEffect, frame: pd.DataFrame, lang: str = "it") -> str:
+    """What the overlap chart shows, in one or two sentences: its text equivalent (and alt text)."""
+    share = overlap_share(effect, frame)
+    if math.isnan(share):
+        return ("Il grafico di sovrapposizione non è disegnabile: un gruppo ha troppo pochi punteggi diversi."
+                if lang == "it" else "The overlap chart cannot be drawn: one group has too few distinct scores.")
+    p = render.pct_text(share, lang)
+    if lang == "it":
+        words = ("si sovrappongono quasi del tutto" if share >= 0.8 else
+                 "si sovrappongono in parte" if share >= 0.5 else "si sovrappongono poco")
+        tail = (": per le persone IPS ci sono persone di confronto con un punteggio simile." if share >= 0.8 else
+                ": per alcune persone IPS mancano persone di confronto con un punteggio simile, e il confronto "
+                "vale soprattutto per le altre.")
+        return f"Le due aree {words} (hanno in comune il {p} della superficie){tail}"
+    words = ("overlap almost entirely" if share >= 0.8 else "overlap in part" if share >= 0.5 else "overlap little")
+    tail = (": for IPS people there are comparison people with a similar score." if share >= 0.8 else
+            ": some IPS people have no comparison people with a similar score, and the comparison holds mainly "
+            "for the others.")
+    return f"The two areas {words} (they share {p} of their surface){tail}"
+
+
+def alt_love(effect: IpsEffect, balance: Table, lang: str = "it") -> str:
+    """Alt text of :func:`love_plot`, from the protected balance table: the largest difference
+    before and after weighting against the threshold."""
+    s = balance.shown()
+    b = s["smd_before"].abs().astype(float)
+    w = s["smd_weighted"].abs().astype(float)
+    ib, iw = int(b.idxmax()), int(w.idxmax())
+    thr = render.fmt_num(effect.balance_threshold, lang, 2)
+    f = lambda v: render.fmt_num(v, lang, 2)  # noqa: E731
+    ok = bool((w < effect.balance_threshold).all())
+    if lang == "it":
+        txt = (f"Prima della ponderazione la differenza più grande è per «{s.at[ib, 'characteristic']}» ({f(b[ib])}); "
+               f"dopo, la più grande è {f(w[iw])} («{s.at[iw, 'characteristic']}»): "
+               + (f"tutte sotto la soglia di {thr}, i gruppi sono confrontabili." if ok else
+                  f"non tutte sotto la soglia di {thr}."))
+    else:
+        txt = (f"Before weighting the largest difference is for “{s.at[ib, 'characteristic']}” ({f(b[ib])}); after, "
+               f"the largest is {f(w[iw])} (“{s.at[iw, 'characteristic']}”): "
+               + (f"all below the threshold of {thr}, the groups are comparable." if ok else
+                  f"not all below the threshold of {thr}."))
+    return txt + " " + render.see_table(balance, lang)
+
+
+def alt_cumulative(effect: IpsEffect, est: Table, lang: str = "it") -> str:
+    """Alt text of :func:`plot_cumulative`: the headline difference (weighted) between IPS and
+    comparison people, from the protected estimates table."""
+    see = render.see_table(est, lang)
+    try:
+        i = _headline_row(effect, est)
+    except KeyError:
+        return see
+    d, lo, hi = (est.value(i, c) for c in ("difference", "difference_low", "difference_high"))
+    if d is None or lo is None or hi is None:
+        r, rlo, rhi = (est.value(i, c) for c in ("ratio", "ratio_low", "ratio_high"))
+        if r is None or rlo is None or rhi is None:
+            return see
+        g = lambda v: render.fmt_num(v, lang, 2)  # noqa: E731
+        out = str(est.data.at[i, "outcome"])
+        return (f"«{out}»: persone IPS contro persone di confronto, rapporto {g(r)} (tra {g(rlo)} e {g(rhi)}). "
+                if lang == "it" else
+                f"“{out}”: IPS people against comparison people, ratio {g(r)} (between {g(rlo)} and {g(rhi)}). ") + see
+    out = str(est.data.at[i, "outcome"])
+    f = lambda v: render.fmt_num(100 * v, lang, 0)  # noqa: E731
+    more = d >= 0
+    if lang == "it":
+        txt = (f"La curva delle persone IPS sta {'sopra' if more else 'sotto'} quella delle persone di confronto: "
+               f"«{out.lower()}», {f(abs(d))} su 100 in {'più' if more else 'meno'} (tra {f(lo)} e {f(hi)}).")
+    else:
+        txt = (f"The IPS curve lies {'above' if more else 'below'} the comparison curve: "
+               f"“{out.lower()}”, {f(abs(d))} in 100 {'more' if more else 'fewer'} (between {f(lo)} and {f(hi)}).")
+    return txt + " " + see

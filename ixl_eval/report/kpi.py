@@ -1098,6 +1098,7 @@ def plot_by_year(a: kpi.KpiResult, t: Table, lang: str, k: int):
     hidden = int(t.hidden("enrolments").sum() + t.hidden("placements").sum())
     _add_note(fig, t_(lang, "* anno non completo (fino alla data di analisi)", "* incomplete year (to the cut-off)")
               + _suppressed_note(hidden, k, lang))
+    render.localise_axes(fig, lang)
     return fig
 
 
@@ -1121,7 +1122,7 @@ def plot_mix_by_year(t: Table, column: str, years, lang: str, k: int):
         for i, (val, l0) in enumerate(zip(v, left)):
             if val >= 0.06:
                 ax.text(l0 + val / 2, i, present.fmt_pct(val, lang), ha="center", va="center", fontsize=9,
-                        color="white" if colour in ("#0072B2", "#000000", "#D55E00", "#009E73") else "black")
+                        color="black" if colour == "#009988" else "white")  # the higher contrast on each colour
         left += v
     rest = 1 - left
     if (rest > 1e-9).any():
@@ -1132,6 +1133,7 @@ def plot_mix_by_year(t: Table, column: str, years, lang: str, k: int):
     ax.invert_yaxis()
     ax.legend(ncol=min(4, len(body) + 1), loc="upper left", bbox_to_anchor=(0, -0.12 if len(years) > 2 else -0.2))
     ax.set_title(t_(lang, f"{vocab.column(column)}: composizione per anno", f"{vocab.column(column, 'en')}: mix by year"))
+    render.localise_axes(fig, lang)
     return fig
 
 
@@ -1149,6 +1151,7 @@ def plot_q1(t: Table, lang: str, k: int):
     ax.set_title(t_(lang, "Inserimenti nel primo trimestre di ogni anno", "Placements in the first quarter of each year"))
     ax.legend()
     _add_note(fig, _suppressed_note(int(t.hidden("placements").sum() + t.hidden("permanent").sum()), k, lang))
+    render.localise_axes(fig, lang)
     return fig
 
 
@@ -1206,6 +1209,7 @@ def plot_quarterly(a: kpi.KpiResult, t: Table, indicator: str, lang: str, k: int
     if kind != "share":
         ax.set_ylim(bottom=0)
     _add_note(fig, _suppressed_note(int(y.isna().sum()), k, lang))
+    render.localise_axes(fig, lang)
     return fig
 
 
@@ -1231,6 +1235,7 @@ def plot_interviews(a: kpi.KpiResult, t: Table, lang: str, k: int):
         _quarter_axis(ax, labels, lang)
     a2.set_ylim(bottom=0)
     _add_note(fig, _suppressed_note(int(share.isna().sum() + med.isna().sum()), k, lang))
+    render.localise_axes(fig, lang)
     return fig
 
 
@@ -1245,7 +1250,7 @@ def plot_channels(t: Table, lang: str, k: int):
     fig, ax = plt.subplots(figsize=(10, 4.8))
     bottom = np.zeros(len(years))
     hidden = 0
-    for r, colour in zip(range(len(shown)), present.PALETTE):
+    for r, colour in zip(range(len(shown)), present.PALETTE * 3):  # never drop a channel
         v = shown.iloc[r][years].astype(float)
         hidden += int(v.isna().sum())
         v = v.fillna(0).to_numpy()
@@ -1258,6 +1263,7 @@ def plot_channels(t: Table, lang: str, k: int):
     ax.legend(ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     _add_note(fig, t_(lang, "* anno non completo (fino alla data di analisi).", "* incomplete year (to the cut-off).")
               + _suppressed_note(hidden, k, lang))
+    render.localise_axes(fig, lang)
     return fig
 
 
@@ -1304,5 +1310,165 @@ def plot_cumulative(a: kpi.KpiResult, tables: dict, lang: str, k: int):
     ax.set_ylabel(t_(lang, "Inserimenti da inizio anno", "Placements since 1 January"))
     ax.set_title(t_(lang, f"Inserimenti {year}: andamento verso l'obiettivo", f"Placements {year}: progress to target"))
     ax.legend(loc="upper left")
+    render.localise_axes(fig, lang)
     return fig
 
+
+
+# ----------------------------------------------------------------------------------- alt texts
+# One sentence per chart stating what it shows, from the same protected table the chart draws,
+# and where the numbers are: the text alternative of the image (never a copy of its caption).
+def _lbl(t: Table, key: str, lang: str) -> str:
+    c = t.col(key)
+    return c.it if lang == "it" else c.en
+
+
+def alt_by_year(a: kpi.KpiResult, t: Table, lang: str, k: int) -> str:
+    """Alt text of :func:`plot_by_year`: the complete years with most enrolments and placements."""
+    s = t.shown()
+    done = a.by_year.set_index("period").loc[s["year"], "complete"].tolist()
+    out = []
+    for col, it_, en_ in (("enrolments", "gli iscritti", "enrolments"), ("placements", "gli inserimenti", "placements")):
+        cand = [(float(s.at[i, col]), i) for i in range(len(s)) if done[i] and pd.notna(s.at[i, col])]
+        if cand:
+            v, i = max(cand)
+            out.append(t_(lang, f"{it_} sono stati di più nel {s.at[i, 'year']} ({render.fmt_num(v, lang)})",
+                          f"{en_} peaked in {s.at[i, 'year']} ({render.fmt_num(v, lang)})"))
+    head = t_(lang, "Tra gli anni completi, ", "Among complete years, ") + t_(lang, " e ", " and ").join(out) + "."
+    return head + " " + render.see_table(t, lang)
+
+
+def alt_mix_by_year(t: Table, column: str, years, lang: str, k: int) -> str:
+    """Alt text of :func:`plot_mix_by_year`: the largest group in the first and last year."""
+    body = t.shown().iloc[:-1]
+    top = {}
+    for y in (years[0], years[-1]):
+        sh = body[f"share_{y}"].astype(float)
+        if sh.notna().any():
+            i = int(sh.idxmax())
+            top[y] = (str(body.at[i, "level"]), render.pct_text(sh[i], lang))
+    if not top:
+        return render.see_table(t, lang)
+    y0, y1 = years[0], years[-1]
+    if y1 in top and y0 in top and top[y0][0] == top[y1][0] and y0 != y1:
+        txt = t_(lang, f"Il gruppo più numeroso è «{top[y1][0]}» sia nel {y0} ({top[y0][1]}) sia nel {y1} ({top[y1][1]}).",
+                 f"The largest group is “{top[y1][0]}” both in {y0} ({top[y0][1]}) and in {y1} ({top[y1][1]}).")
+    else:
+        parts = [t_(lang, f"nel {y} il gruppo più numeroso è «{g}» ({p})", f"in {y} the largest group is “{g}” ({p})")
+                 for y, (g, p) in top.items()]
+        txt = "; ".join(parts) + "."
+        txt = txt[:1].upper() + txt[1:]
+    return txt + " " + render.see_table(t, lang)
+
+
+def alt_q1(t: Table, lang: str, k: int) -> str:
+    """Alt text of :func:`plot_q1`: the last first quarter against the one before."""
+    i = len(t.data) - 1
+    y = t.data.at[i, "year"]
+    n, perm = render.cell_text(t, i, "placements", lang, k), render.cell_text(t, i, "permanent", lang, k)
+    txt = t_(lang, f"Nel primo trimestre del {y} gli inserimenti sono stati {n}, di cui {perm} a tempo indeterminato",
+             f"In the first quarter of {y} there were {n} placements, {perm} of them permanent")
+    if i > 0:
+        txt += t_(lang, f"; nel {t.data.at[i - 1, 'year']} erano {render.cell_text(t, i - 1, 'placements', lang, k)}.",
+                  f"; in {t.data.at[i - 1, 'year']} there were {render.cell_text(t, i - 1, 'placements', lang, k)}.")
+    else:
+        txt += "."
+    return txt + " " + render.see_table(t, lang)
+
+
+def _val_text(v, kind: str, lang: str) -> str:
+    if pd.isna(v):
+        return t_(lang, "non mostrato", "not shown")
+    return render.pct_text(v, lang) if kind == "share" else render.fmt_num(v, lang)
+
+
+def alt_quarterly(a: kpi.KpiResult, t: Table, indicator: str, lang: str, k: int, *,
+                  share_target: float | None = None) -> str:
+    """Alt text of :func:`plot_quarterly`: the last complete quarter, the highest one, the target."""
+    kind = kpi.INDICATORS[indicator]
+    name = vocab.indicator(indicator, lang, a.interview_days)
+    tab = _complete_quarters(a, t)
+    if tab.empty:
+        return render.see_table(t, lang)
+    y = tab[indicator].astype(float)
+    last = len(tab) - 1
+    txt = t_(lang, f"{_cap(name)}: nell'ultimo trimestre completo ({tab.at[last, 'period_label']}) "
+                   f"{_val_text(y[last], kind, lang)}",
+             f"{_cap(name)}: in the last complete quarter ({tab.at[last, 'period_label']}) "
+             f"{_val_text(y[last], kind, lang)}")
+    if y.notna().any():
+        i = int(y.idxmax())
+        if i == last or y[i] == y[last]:
+            txt += t_(lang, ", il valore più alto della serie", ", the highest of the series")
+        else:
+            txt += t_(lang, f"; il valore più alto è del {tab.at[i, 'period_label']} ({_val_text(y[i], kind, lang)})",
+                      f"; the highest was in {tab.at[i, 'period_label']} ({_val_text(y[i], kind, lang)})")
+    if share_target is not None:
+        txt += t_(lang, f"; l'obiettivo è {render.pct_text(share_target, lang)}",
+                  f"; the target is {render.pct_text(share_target, lang)}")
+    return txt + ". " + render.see_table(t, lang)
+
+
+def alt_interviews(a: kpi.KpiResult, t: Table, lang: str, k: int) -> str:
+    """Alt text of :func:`plot_interviews`: the last complete quarter against the target days."""
+    tab = _complete_quarters(a, t)
+    if tab.empty:
+        return render.see_table(t, lang)
+    i, D = len(tab) - 1, a.interview_days
+    share, med = tab.at[i, "interviewed_within_share"], tab.at[i, "median_days_to_interview"]
+    return t_(lang,
+              f"Nell'ultimo trimestre completo ({tab.at[i, 'period_label']}) ha avuto il colloquio entro {D} giorni "
+              f"il {_val_text(share, 'share', lang)} degli iscritti, con un'attesa mediana di "
+              f"{_val_text(med, 'count', lang)} giorni (obiettivo: {D}).",
+              f"In the last complete quarter ({tab.at[i, 'period_label']}) {_val_text(share, 'share', lang)} of "
+              f"enrolments were interviewed within {D} days, with a median wait of {_val_text(med, 'count', lang)} "
+              f"days (target: {D}).") + " " + render.see_table(t, lang)
+
+
+def alt_channels(t: Table, lang: str, k: int) -> str:
+    """Alt text of :func:`plot_channels`: the channel with most placements, year by year."""
+    s = t.shown()
+    body, total = s.iloc[:-1], s.iloc[-1]
+    years = list(t.counts)
+    tops = {}
+    for c in years:
+        v = body[c].astype(float)
+        if v.notna().any():
+            tops[c] = int(v.idxmax())
+    if not tops:
+        return render.see_table(t, lang)
+    last = years[-2] if len(years) > 1 and years[-2] in tops else list(tops)[-1]
+    i = tops[last]
+    ch = str(body.at[i, "channel"])
+    n, tot = render.fmt_num(body.at[i, last], lang), render.fmt_num(total[last], lang)
+    y = _lbl(t, last, lang)
+    if len(set(tops.values())) == 1:
+        txt = t_(lang, f"In ogni anno il canale con più inserimenti è «{ch}» (nel {y}: {n} su {tot}).",
+                 f"Every year the channel with most placements is “{ch}” ({y}: {n} of {tot}).")
+    else:
+        txt = t_(lang, f"Nel {y} il canale con più inserimenti è «{ch}» ({n} su {tot}); in altri anni prevale un altro canale.",
+                 f"In {y} the channel with most placements is “{ch}” ({n} of {tot}); other years another channel leads.")
+    return txt + " " + render.see_table(t, lang)
+
+
+def alt_cumulative(a: kpi.KpiResult, tables: dict, lang: str, k: int) -> str:
+    """Alt text of :func:`plot_cumulative`: placements so far, the projection and the target (each
+    only where the chart draws it)."""
+    year, proj = a.cutoff.year, a.projection
+    t = tables["indicatori_per_anno"]
+    ytd = t.value({"year": year}, "placements")
+    day = a.cutoff.strftime("%d/%m/%Y") if lang == "it" else f"{a.cutoff.day} {a.cutoff.strftime('%B %Y')}"
+    if ytd is None:
+        return t_(lang, f"Gli inserimenti del {year} sono troppo pochi per essere mostrati.",
+                  f"The placements of {year} are too few to be shown.") + " " + render.see_table(t, lang)
+    txt = t_(lang, f"Dal 1° gennaio al {day} gli inserimenti sono {render.fmt_num(ytd, lang)}",
+             f"From 1 January to {day} there were {render.fmt_num(ytd, lang)} placements")
+    if proj is not None:
+        txt += t_(lang, f"; la previsione di fine anno è {render.fmt_num(proj.total_, lang)} (tra "
+                        f"{render.fmt_num(proj.ci_[0], lang)} e {render.fmt_num(proj.ci_[1], lang)})",
+                  f"; the year-end projection is {render.fmt_num(proj.total_, lang)} (between "
+                  f"{render.fmt_num(proj.ci_[0], lang)} and {render.fmt_num(proj.ci_[1], lang)})")
+        if _target_shown(a, tables):
+            txt += t_(lang, f", contro un obiettivo di {render.fmt_num(proj.target_, lang)}",
+                      f", against a target of {render.fmt_num(proj.target_, lang)}")
+    return txt + ". " + render.see_table(t, lang)

@@ -1096,7 +1096,18 @@ def figure_km(a: PlacementTimeAnalysis, tabs: dict, col: str | None, lang: str =
     text = pd.DataFrame([[render.cell_text(r, i, c, lang, k) for c in keys] for i in rows],
                         index=[levels[i] for i in rows], columns=keys)
     return plot_km(fits, k=k, lang=lang, cumulative=True, risk_times=times, xmax=a.plot_max_days,
-                   labels=labels, title=title, xlabel=xl, risk_text=text)
+                   labels=labels, title=title, xlabel=xl, risk_text=text, note=not_drawn_note(t, lang, k))
+
+
+def not_drawn_note(t: Table, lang: str = "it", k: int = 10) -> str:
+    """The groups of a time table whose curve is not drawn, by name (too few people or placements
+    to estimate); empty when every group is drawn."""
+    drawn = set(_drawn(t))
+    names = [str(t.data.at[i, "group"]).rstrip(".") for i in range(len(t.data)) if i not in drawn]
+    if not names:
+        return ""
+    return _L(lang, f"Non disegnati, perché hanno meno di {k} persone o {k} inserimenti: " + ", ".join(names) + ".",
+              f"Not drawn, as they have fewer than {k} people or {k} placements: " + ", ".join(names) + ".")
 
 
 def figure_competing(a: PlacementTimeAnalysis, lang: str = "it", k: int = 10, title: str = ""):
@@ -1125,3 +1136,116 @@ def figure_schoenfeld(a: PlacementTimeAnalysis, tabs: dict, lang: str = "it", ti
     terms = list(_cox_shown(a, tabs)["term"])
     return plot_schoenfeld(a.cox, terms=terms, lang=lang, labels={x: _term_label(x, lang) for x in terms},
                            title=title)
+
+
+# ----------------------------------------------------------------------------------- alt texts
+# One sentence per chart: what it shows, from the protected table it is drawn from, and where the
+# same numbers are (the image's text alternative; never a copy of its caption).
+def _time_table(tabs: dict, col: str | None) -> Table:
+    if col is None:
+        return tabs["tempo_complessivo"]
+    return tabs["tempo_per_coorte"] if col == COHORT_COL else tabs[f"tempo_per_{col}"]
+
+
+def alt_km(a: PlacementTimeAnalysis, tabs: dict, col: str | None, lang: str = "it", k: int = 10) -> str:
+    """Alt text of :func:`figure_km`: who finds work sooner, at the longest horizon every drawn
+    group reaches (shares from the protected table), and the groups not drawn."""
+    t = _time_table(tabs, col)
+    rows = _drawn(t)
+    def _has(h):
+        return [i for i in rows if t.value(i, f"share_{h:g}") is not None]
+
+    need = min(2, len(rows))
+    hs = [h for h in a.horizons if h <= a.plot_max_days and rows and len(_has(h)) >= need]
+    see = render.see_table(t, lang)
+    note = not_drawn_note(t, lang, k)
+    note = (" " + note) if note else ""
+    if not rows or not hs:
+        return _L(lang, "Nessuna curva: i gruppi sono troppo piccoli per essere mostrati.",
+                  "No curve: the groups are too small to be shown.") + note + " " + see
+    if col is None:
+        parts = [f"{render.pct_text(t.value(0, f'share_{h:g}'), lang)} " + _L(lang, f"entro {h:g} giorni", f"within {h:g} days")
+                 for h in hs]
+        return _L(lang, "Tra chi resta nel programma, la quota con un lavoro sale nel tempo: ",
+                  "Among those who stay in the programme, the share with a job rises over time: ") \
+            + ", ".join(parts) + ". " + see
+    # the horizon the text beside the chart uses (describe_subgroup), else the longest one reached
+    h = _mid_horizon(a) if _mid_horizon(a) in hs else hs[-1]
+    vals = sorted(((float(t.value(i, f"share_{h:g}")), str(t.data.at[i, "group"])) for i in _has(h)), reverse=True)
+    short = [str(t.data.at[i, "group"]) for i in rows if i not in _has(h)]
+    if short:
+        note = _L(lang, f" Non ancora seguiti per {h:g} giorni: " + ", ".join(short) + ".",
+                  f" Not yet followed for {h:g} days: " + ", ".join(short) + ".") + note
+    if len(vals) == 1:
+        txt = _L(lang, f"Una sola curva, «{vals[0][1]}»: entro {h:g} giorni ha un lavoro il {render.pct_text(vals[0][0], lang)}.",
+                 f"One curve only, “{vals[0][1]}”: {render.pct_text(vals[0][0], lang)} have a job within {h:g} days.")
+    else:
+        (p_hi, g_hi), (p_lo, g_lo) = vals[0], vals[-1]
+        row = {str(t.data.at[i, "group"]): i for i in rows}
+        lo_of_hi = t.value(row[g_hi], f"share_{h:g}_lower")
+        hi_of_lo = t.value(row[g_lo], f"share_{h:g}_upper")
+        if lo_of_hi is not None and hi_of_lo is not None and lo_of_hi <= hi_of_lo:
+            txt = _L(lang, f"Le curve sono vicine: entro {h:g} giorni ha un lavoro tra il {render.pct_text(p_lo, lang)} "
+                           f"e il {render.pct_text(p_hi, lang)} delle persone di ogni gruppo, una differenza che "
+                           "potrebbe essere dovuta al caso.",
+                     f"The curves are close: within {h:g} days between {render.pct_text(p_lo, lang)} and "
+                     f"{render.pct_text(p_hi, lang)} of each group have a job, a difference that could be due to "
+                     "chance.")
+            return txt + note + " " + see
+        txt = _L(lang, f"Il gruppo «{g_hi}» trova lavoro prima: entro {h:g} giorni ha un lavoro il "
+                       f"{render.pct_text(p_hi, lang)}, contro il {render.pct_text(p_lo, lang)} del gruppo «{g_lo}».",
+                 f"The “{g_hi}” group finds work sooner: {render.pct_text(p_hi, lang)} have a job within {h:g} days, "
+                 f"against {render.pct_text(p_lo, lang)} of the “{g_lo}” group.")
+    return txt + note + " " + see
+
+
+def alt_competing(a: PlacementTimeAnalysis, tabs: dict, lang: str = "it") -> str:
+    """Alt text of :func:`figure_competing`: placed, withdrawn and 1 − KM at the last horizon."""
+    t = tabs["inserimenti_e_uscite"]
+    i = len(t.data) - 1
+    h = t.data.at[i, "days"]
+    aj, km = t.value(i, "aj"), t.value(i, "km")
+    wd = t.value(i, "wd") if "wd" in [c.key for c in t.cols] else None
+    if aj is None or km is None:
+        return render.see_table(t, lang)
+    n = lambda v: render.fmt_num(100 * v, lang, 0)  # noqa: E731
+    txt = _L(lang, f"Su 100 persone iscritte, {n(aj)} hanno trovato lavoro entro {h} giorni",
+             f"Of every 100 people enrolled, {n(aj)} found a job within {h} days")
+    if wd is not None:
+        txt += _L(lang, f" e {n(wd)} sono uscite senza", f" and {n(wd)} left without one")
+    txt += _L(lang, f"; la curva che ignora le uscite arriva più in alto, al {render.pct_text(km, lang)}.",
+              f"; the curve that ignores withdrawals ends higher, at {render.pct_text(km, lang)}.")
+    return txt + " " + render.see_table(t, lang)
+
+
+def alt_forest(a: PlacementTimeAnalysis, tabs: dict, lang: str = "it", name: str = "rapporti_dei_ritmi") -> str:
+    """Alt text of :func:`figure_forest`: the ratio farthest from 1, and how many are clearly
+    different from their comparison group."""
+    t = _cox_shown(a, tabs, name)
+    see = render.see_table(tabs[name], lang)
+    if t.empty:
+        return see
+    clear = int(((t["lower"] > 1) | (t["upper"] < 1)).sum())
+    r = t.iloc[int(np.argmax(np.abs(np.log(t["hr"].to_numpy(float)))))]
+    g, ref = group_label(r["covariate"], r["level"], lang), group_label(r["covariate"], r["reference"], lang)
+    hr = render.fmt_num(r["hr"], lang, 2)
+    txt = _L(lang, f"La differenza più grande è tra «{g}» e «{ref}»: un ritmo di inserimento {hr} volte quello del "
+                   f"gruppo di confronto. {clear} gruppi su {len(t)} hanno un intervallo che non comprende 1.",
+             f"The largest difference is between “{g}” and “{ref}”: a placement pace {hr} times that of the "
+             f"comparison group. {clear} of {len(t)} groups have an interval that excludes 1.")
+    return txt + " " + see
+
+
+def alt_schoenfeld(a: PlacementTimeAnalysis, tabs: dict, lang: str = "it") -> str:
+    """Alt text of :func:`figure_schoenfeld`: which effects change over time (the model check)."""
+    bad = [] if a.ph is None else list(a.ph.loc[a.ph["violated"], "covariate"])
+    if not bad:
+        txt = _L(lang, "Per ogni caratteristica la linea resta vicina all'effetto costante: gli effetti sono stabili nel tempo.",
+                 "For every characteristic the line stays near the constant effect: the effects are stable over time.")
+    else:
+        names = ", ".join(subgroup_name(c, lang).lower() for c in bad)
+        txt = _L(lang, f"Per {names} la linea si allontana dall'effetto costante (l'effetto cambia nel tempo); per "
+                       "le altre caratteristiche resta vicina.",
+                 f"For {names} the line moves away from the constant effect (the effect changes over time); for "
+                 "the other characteristics it stays near it.")
+    return txt + " " + render.see_table(tabs["rapporti_dei_ritmi"], lang)

@@ -318,3 +318,72 @@ def status_name(code: int) -> str:
 
 
 __all__ += ["mark", "status_name", "csv_frame", "DERIVED", "SECONDARY"]
+
+
+# ------------------------------------------------------------------------------- chart axes
+def _tick_decimals(v: float) -> int:
+    s = f"{round(float(v), 6):.6f}".rstrip("0")
+    return len(s.split(".")[1])
+
+
+def tick_formatter(lang: str = "it", *, pct: bool = False, decimals: int | None = None, absolute: bool = False):
+    """A matplotlib tick formatter that writes numbers as the report's text does
+    (:func:`fmt_num`): decimal comma and thousands point in Italian (``0,05``, ``1.095``),
+    the English separators in English. ``pct``: the value is a share, shown as ``20%``;
+    ``decimals`` None: as many as the tick needs; ``absolute``: no sign (mirrored axes).
+
+    >>> f = tick_formatter("it")
+    >>> [f(v, None) for v in (0.05, 17.5, 1095, -2)]
+    ['0,05', '17,5', '1.095', '−2']
+    >>> tick_formatter("en", pct=True)(0.25, None)
+    '25%'
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    def fmt(v, _pos=None):
+        v = abs(v) if absolute else v
+        if pct:
+            v = 100 * v
+        d = _tick_decimals(v) if decimals is None else decimals
+        return fmt_num(v, lang, min(d, 3)) + ("%" if pct else "")
+
+    return FuncFormatter(fmt)
+
+
+def localise_axes(fig, lang: str = "it") -> None:
+    """Give every numeric axis of ``fig`` the language's number format (:func:`tick_formatter`).
+
+    Axes whose labels the chart already set (fixed labels such as years or quarters, percentages
+    or its own formatter) are left alone; only matplotlib's default number formatter is
+    replaced, on linear axes. Called by :meth:`Report.figure` for every chart.
+    """
+    from matplotlib.ticker import ScalarFormatter
+
+    for ax in fig.axes:
+        for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
+            if scale == "linear" and type(axis.get_major_formatter()) is ScalarFormatter:
+                axis.set_major_formatter(tick_formatter(lang))
+__all__ += ["tick_formatter", "localise_axes"]
+
+
+# ------------------------------------------------------------------------------ chart alt text
+def see_table(t: Table, lang: str = "it") -> str:
+    """The closing clause of a chart's alt text: where the same numbers are, in a table.
+
+    >>> from .table import Col
+    >>> see_table(Table("x", pd.DataFrame({"a": [1]}), [Col("a", "a", "a", role="count")],
+    ...                 caption_it="Iscritti per anno (fino al cut-off)", caption_en="Enrolments"), "it")
+    'Gli stessi numeri sono nella tabella «Iscritti per anno».'
+    """
+    cap = (t.caption_it if lang == "it" else t.caption_en) or t.name
+    cap = cap.split(";")[0].split(" (")[0].rstrip(". ")
+    return f"Gli stessi numeri sono nella tabella «{cap}»." if lang == "it" else \
+        f"The same numbers are in the table “{cap}”."
+
+
+def pct_text(share, lang: str = "it") -> str:
+    """A share as a whole percentage (``0,46`` -> ``46%``), "–" when missing."""
+    return "–" if _nan(share) else fmt_num(100 * float(share), lang, 0) + "%"
+
+
+__all__ += ["see_table", "pct_text"]

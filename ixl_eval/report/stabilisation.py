@@ -979,7 +979,11 @@ def plot_incidence(a: est.StabilisationAnalysis, t: dict, lang: str = "it", k: i
     for i, (sub, lev) in enumerate(rows):
         label = vocab.word("all", lang) if sub == "all" else group_label(sub, lev, lang)
         labels.append(label)
-        colour, style = ("#000000", "--") if sub == "all" else (present.PALETTE[(i - 1) % 7], "-")
+        # everyone: black dashed; each group its own colour and line style (never black, never dashed)
+        colours = [c for c in present.PALETTE if c != "#000000"]
+        styles = [x for x in present.LINESTYLES if x != "--"]
+        colour, style = ("#000000", "--") if sub == "all" else (colours[(i - 1) % len(colours)],
+                                                                 styles[(i - 1) % len(styles)])
         j = [r for r in range(len(inc)) if inc.at[r, "subgroup"] == sub and str(inc.at[r, "group"]) == str(lev)]
         drawn = bool(j) and all(tinc.status.at[j[0], c] == SHOWN for c in ("n", "conversions", first_h))
         curve = (a.curves or {}).get((sub, lev))
@@ -991,15 +995,15 @@ def plot_incidence(a: est.StabilisationAnalysis, t: dict, lang: str = "it", k: i
         y = np.concatenate([[0.0], curve["cif"].to_numpy()[keep]]) * 100
         lo = np.concatenate([[0.0], curve["lower"].to_numpy()[keep]]) * 100
         hi = np.concatenate([[0.0], curve["upper"].to_numpy()[keep]]) * 100
-        ax.step(x, y, where="post", color=colour, linestyle=style, label=label)
+        ax.step(x, y, where="post", color=colour, linestyle=style, label=label, linewidth=2)
         if sub != "all":
-            ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.15, linewidth=0)
+            ax.fill_between(x, lo, hi, step="post", color=colour, alpha=0.12, linewidth=0)
     ax.set_ylabel(present.tr(lang, "Trasformati (su 100 contratti)", "Converted (per 100 contracts)"))
     ax.set_title(present.tr(lang, "Contratti a termine trasformati a tempo indeterminato",
                             "Fixed-term contracts converted to permanent"))
     ax.set_xlim(0, months)
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", fontsize=9)
+    ax.legend(loc="upper left", fontsize=9, handlelength=3.2)
     ticks = list(a.risk_months or [])
     ys = np.arange(len(rows))[::-1]
     if risk is not None:
@@ -1017,6 +1021,7 @@ def plot_incidence(a: est.StabilisationAnalysis, t: dict, lang: str = "it", k: i
     ax.set_xticks(ticks)
     tab.set_xlabel(present.tr(lang, "Mesi dall'inizio del contratto", "Months since the contract start"))
     fig.tight_layout()
+    render.localise_axes(fig, lang)
     return fig
 
 
@@ -1051,6 +1056,7 @@ def plot_forest(a: est.StabilisationAnalysis, t: dict, lang: str = "it"):
                              "Conversion hazard ratio (log scale)"))
     ax.set_title(present.tr(lang, "Chi trasforma più in fretta, a parità di altre condizioni",
                             "Who converts faster, other things being equal"))
+    render.localise_axes(fig, lang)
     return fig
 
 
@@ -1077,6 +1083,7 @@ def plot_people(a: est.StabilisationAnalysis, t: dict, lang: str = "it"):
     ax.set_title(present.tr(lang, "Arrivare al tempo indeterminato, per anno del primo inserimento",
                             "Reaching a permanent contract, by year of first placement"))
     ax.set_xlim(0, _xmax(s["upper"].to_numpy()[ok]))
+    render.localise_axes(fig, lang)
     return fig
 
 
@@ -1100,7 +1107,7 @@ def plot_routes(a: est.StabilisationAnalysis, t: dict, lang: str = "it", k: int 
         ax.bar(x, drawn, bottom=base, color=colour, label=label, width=0.7)
         for i in np.flatnonzero(hidden):
             ax.text(x[i], base[i] + 0.5, render.mark(int(ty.status.at[i, col]), k), ha="center", va="bottom",
-                    fontsize=9, color=colour)
+                    fontsize=9, color=present.INK)
         for i in np.flatnonzero(~hidden & (drawn > 0)):
             ax.text(x[i], base[i] + drawn[i] / 2, render.fmt_num(drawn[i], lang), ha="center", va="center",
                     fontsize=9, color="white")
@@ -1117,6 +1124,7 @@ def plot_routes(a: est.StabilisationAnalysis, t: dict, lang: str = "it", k: int 
     if ty.any_hidden():
         ax.annotate(render.suppression_note(k, lang), xy=(1, -0.13), xycoords="axes fraction", ha="right", va="top",
                     fontsize=7, color="#555", wrap=True)
+    render.localise_axes(fig, lang)
     return fig
 
 
@@ -1137,5 +1145,128 @@ def plot_employers(a: est.StabilisationAnalysis, t: dict, lang: str = "it"):
                              f"Per 100 fixed-term contracts: converted within {h}"))
     ax.set_title(present.tr(lang, "Trasformazioni per azienda", "Conversions by employer"))
     ax.set_xlim(0, _xmax(s["cif_upper"].to_numpy()[ok]))
+    render.localise_axes(fig, lang)
     return fig
 
+
+
+# ----------------------------------------------------------------------------------- alt texts
+# One sentence per chart: what it shows, from the protected table it is drawn from, and where the
+# same numbers are (the image's text alternative; never a copy of its caption).
+def _mid_h(a: est.StabilisationAnalysis) -> int:
+    hs = sorted(a.horizons_days)
+    return hs[len(hs) // 2]
+
+
+def alt_incidence(a: est.StabilisationAnalysis, t: dict, lang: str = "it") -> str:
+    """Alt text of :func:`plot_incidence`: share converted overall and the highest and lowest
+    group of ``a.curve_by`` at the middle horizon."""
+    tg = t["trasformazioni_per_gruppo"]
+    h = _mid_h(a)
+    key = f"cif_{h}"
+    inc = a.incidence.reset_index(drop=True)
+    see = render.see_table(tg, lang)
+    hm = months_label(h, lang)
+    tot = [i for i in range(len(inc)) if inc.at[i, "subgroup"] == "all"]
+    if not tot or tg.value(tot[0], key) is None:
+        return see
+    txt = present.tr(lang, f"Entro {hm} è trasformato a tempo indeterminato il {render.pct_text(tg.value(tot[0], key), lang)} "
+                           "dei contratti a termine",
+                     f"Within {hm} {render.pct_text(tg.value(tot[0], key), lang)} of fixed-term contracts are "
+                     "converted to permanent")
+    grp = [(float(tg.value(i, key)), str(tg.data.at[i, "group"])) for i in range(len(inc))
+           if inc.at[i, "subgroup"] == a.curve_by and tg.value(i, key) is not None]
+    if len(grp) >= 2:
+        grp.sort(reverse=True)
+        txt += present.tr(lang, f"; più spesso con «{grp[0][1]}» ({render.pct_text(grp[0][0], lang)}), meno con "
+                                f"«{grp[-1][1]}» ({render.pct_text(grp[-1][0], lang)})",
+                          f"; most often with “{grp[0][1]}” ({render.pct_text(grp[0][0], lang)}), least with "
+                          f"“{grp[-1][1]}” ({render.pct_text(grp[-1][0], lang)})")
+    return txt + ". " + see
+
+
+def alt_forest(a: est.StabilisationAnalysis, t: dict, lang: str = "it") -> str:
+    """Alt text of :func:`plot_forest`: the ratio farthest from 1 among those the table shows."""
+    tc = t["rapporti_di_rischio"]
+    s = tc.shown()
+    see = render.see_table(tc, lang)
+    ok = s["hr"].notna().to_numpy()
+    if a.cox is None or not ok.any():
+        return see
+    hr = s["hr"].astype(float)
+    i = int(np.nanargmax(np.abs(np.log(hr.to_numpy()))))
+    clear = int(((s["lower"] > 1) | (s["upper"] < 1)).sum())
+    v = render.fmt_num(hr[i], lang, 2)
+    return present.tr(lang,
+                      f"La differenza più grande è per «{s.at[i, 'group']}» rispetto a «{s.at[i, 'reference']}»: un "
+                      f"ritmo di trasformazione {v} volte quello del gruppo di confronto. {clear} gruppi su "
+                      f"{int(ok.sum())} hanno un intervallo che non comprende 1.",
+                      f"The largest difference is for “{s.at[i, 'group']}” against “{s.at[i, 'reference']}”: a "
+                      f"conversion pace {v} times that of the comparison group. {clear} of {int(ok.sum())} groups "
+                      "have an interval that excludes 1.") + " " + see
+
+
+def alt_people(a: est.StabilisationAnalysis, t: dict, lang: str = "it") -> str:
+    """Alt text of :func:`plot_people`: the lowest and highest year shown, and the overall share."""
+    tp = t["persone_tempo_indeterminato"]
+    s = tp.shown()
+    p = a.people.reset_index(drop=True)
+    h = months_label(a.people.attrs["horizon"], lang)
+    see = render.see_table(tp, lang)
+    yrs = [(float(s.at[i, "share"]), str(p.at[i, "group"])) for i in range(len(p))
+           if p.at[i, "subgroup"] != "all" and pd.notna(s.at[i, "share"])]
+    if not yrs:
+        return see
+    yrs.sort()
+    (lo, ylo), (hi, yhi) = yrs[0], yrs[-1]
+    return present.tr(lang,
+                      f"Su 100 persone inserite, quelle con un contratto a tempo indeterminato entro {h} vanno da "
+                      f"{render.fmt_num(100 * lo, lang)} (primo inserimento nel {ylo}) a {render.fmt_num(100 * hi, lang)} "
+                      f"(nel {yhi}).",
+                      f"Of 100 people placed, those with a permanent contract within {h} range from "
+                      f"{render.fmt_num(100 * lo, lang)} (first placed in {ylo}) to {render.fmt_num(100 * hi, lang)} "
+                      f"(in {yhi}).") + " " + see
+
+
+def alt_routes(a: est.StabilisationAnalysis, t: dict, lang: str = "it", k: int = 10) -> str:
+    """Alt text of :func:`plot_routes`: the last complete year whose two routes are shown."""
+    ty = t["tempo_indeterminato_per_anno"]
+    r = a.routes_year.reset_index(drop=True)
+    see = render.see_table(ty, lang)
+    rows = [i for i in range(len(r)) if bool(r.at[i, "complete"])
+            and ty.value(i, "at_hire") is not None and ty.value(i, "by_conversion") is not None]
+    if not rows:
+        return see
+    i = rows[-1]
+    y, tot = r.at[i, "period"], render.cell_text(ty, i, "total", lang, k)
+    hire, conv = render.cell_text(ty, i, "at_hire", lang, k), render.cell_text(ty, i, "by_conversion", lang, k)
+    return present.tr(lang,
+                      f"Nel {y} i nuovi contratti a tempo indeterminato sono {tot}: {hire} assunzioni dirette e "
+                      f"{conv} trasformazioni di contratti a termine.",
+                      f"In {y} there were {tot} new permanent contracts: {hire} direct hires and {conv} conversions "
+                      "of fixed-term contracts.") + " " + see
+
+
+def alt_employers(a: est.StabilisationAnalysis, t: dict, lang: str = "it") -> str:
+    """Alt text of :func:`plot_employers`: the range of the shares shown, and how many rows are
+    withheld."""
+    te = t["trasformazioni_per_azienda"]
+    s = te.shown()
+    see = render.see_table(te, lang)
+    rows = [(float(s.at[i, "cif"]), str(te.data.at[i, "employer"])) for i in range(len(s)) if pd.notna(s.at[i, "cif"])]
+    hidden = len(s) - len(rows)
+    h = months_label(a.employers.attrs["horizon"], lang)
+    if not rows:
+        return see
+    rows.sort()
+    txt = present.tr(lang,
+                     f"Tra le aziende mostrate, la quota di contratti trasformati entro {h} va da "
+                     f"{render.pct_text(rows[0][0], lang)} ({rows[0][1]}) a {render.pct_text(rows[-1][0], lang)} "
+                     f"({rows[-1][1]})",
+                     f"Among the employers shown, the share of contracts converted within {h} ranges from "
+                     f"{render.pct_text(rows[0][0], lang)} ({rows[0][1]}) to {render.pct_text(rows[-1][0], lang)} "
+                     f"({rows[-1][1]})")
+    if hidden:
+        txt += present.tr(lang, f"; per {hidden} aziende i dati sono troppo pochi per essere mostrati",
+                          f"; for {hidden} employers the data are too few to be shown")
+    return txt + ". " + see
