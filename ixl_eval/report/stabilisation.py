@@ -1187,6 +1187,9 @@ def alt_incidence(a: est.StabilisationAnalysis, t: dict, lang: str = "it") -> st
 
 def alt_forest(a: est.StabilisationAnalysis, t: dict, lang: str = "it") -> str:
     """Alt text of :func:`plot_forest`: the ratio farthest from 1 among those the table shows."""
+    if a.cox is None or "rapporti_di_rischio" not in t:  # no model on these data: the chart says so
+        return present.tr(lang, "Nessun modello: troppo poche trasformazioni per stimare i rapporti di rischio.",
+                          "No model: too few conversions to estimate hazard ratios.")
     tc = t["rapporti_di_rischio"]
     s = tc.shown()
     see = render.see_table(tc, lang)
