@@ -53,7 +53,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import disclosure, present
+from . import disclosure
+
+from .report import present
 from .contract import TABLE_ORDER, TABLES
 from .io import file_sha256
 from .paths import resolve_data_dir

@@ -63,9 +63,9 @@ from pydantic import (
     model_validator,
 )
 
-from .cohorts import EPISODE_SUBGROUPS, SUBGROUPS
+from .estimate.cohorts import EPISODE_SUBGROUPS, SUBGROUPS
 from .exceptions import ParamsError
-from .ips import COVARIATES as IPS_COVARIATES
+from .estimate.ips import COVARIATES as IPS_COVARIATES
 
 __all__ = [
     "CommonParams",
@@ -554,7 +554,7 @@ def check_against_data(pset: ParamSet, ds) -> list[Problem]:
     >>> [p.message.split(";")[0] for p in check_against_data(ps, _toy_dataset())]
     ['cut-off 2024-06-30 is after the extract date 2024-05-31']
     """
-    from .cohorts import time_to_placement  # the subgroup columns are those of the analysis frame
+    from .estimate.cohorts import time_to_placement  # the subgroup columns are those of the analysis frame
 
     lines = pset._lines
     file = pset._source.name if pset._source is not None else None
@@ -624,14 +624,14 @@ def _notebook_refusals(key: str, model, ds, cutoff, where) -> list[Problem]:
         out.append(dataclasses.replace(where(loc), message=message))
 
     if key == "monitoraggio_trimestrale" and model.quarter:
-        from .kpi import Indicators
+        from .estimate.kpi import Indicators
 
         try:
             Indicators(interview_days=model.interview_days).fit(ds, cutoff=cutoff).reference_quarter(model.quarter)
         except ValueError as e:
             refused(("quarter",), str(e))
     if key == "tempo_inserimento":
-        from .cohorts import time_to_placement
+        from .estimate.cohorts import time_to_placement
 
         f = time_to_placement(ds, enrol_from=model.enrol_from, enrol_to=model.enrol_to,
                               contract_types=list(model.contract_types) or None, time_zero=model.time_zero,

@@ -1236,7 +1236,7 @@ def _frame_time(t_abs, ev, t0):
 
 def _contrast_estimands(time1, ev1, time0, ev0, block):
     """Cumulative-incidence differences and the marginal log-HR of arm 1 vs arm 0 (pooled replicates)."""
-    from .survival import AalenJohansen, CoxModel
+    from .estimate.survival import AalenJohansen, CoxModel
 
     def one(sel):
         out = {}
@@ -1302,7 +1302,7 @@ def _total_effects(rng, *, enr, ind, year, c_first, c_w, mult, off_m, dec_m, ips
     """Total-effect log-HRs of time to placement: the Cox model of the report (stratified by enrolment
     year, no IPS term) fitted to replays of the whole cohort's first placements, with IPS offered by
     the generator's own monthly process (quotas, latent-logistic choice, declines, start lag)."""
-    from .survival import CoxModel
+    from .estimate.survival import CoxModel
 
     k, lam = fp["baseline"]["shape"], fp["baseline"]["scale_days"]
     kw, lamw = wd_spec["baseline"]["shape"], wd_spec["baseline"]["scale_days"]

@@ -29,7 +29,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import disclosure, present
+from .. import disclosure
+
+from . import present
 from ..contract import RULES
 from ..dataset import Dataset, load_dataset
 from ..exceptions import DisclosureError, ParamsError
@@ -455,7 +457,7 @@ class Report:
         volume, a partial last quarter: :func:`ixl_eval.kpi.activity_gaps`)."""
         by_rule = Counter(f.rule for f in self.ds.warnings)
         labels = {r.id: self.t(r.it, r.en) for r in RULES}
-        from .. import kpi
+        from ..estimate import kpi
         from . import vocab
 
         months_words = (("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",

@@ -43,8 +43,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import causal, design
-from ..ips import _HORIZON, DAYS_PER_MONTH, IpsAnalysis, IpsEffect, funnel_total
+from ..estimate import causal, design
+from ..estimate.ips import _HORIZON, DAYS_PER_MONTH, IpsAnalysis, IpsEffect, funnel_total
 from . import render, vocab
 from .table import PRIMARY, SHOWN, Col, Table
 
@@ -805,8 +805,8 @@ def plot_cumulative(frame: pd.DataFrame, at_risk: Table, weights=None, *, lang: 
     """
     import matplotlib.pyplot as plt
 
-    from ..present import INK, LINESTYLES, PALETTE
-    from ..survival import AalenJohansen
+    from .present import INK, LINESTYLES, PALETTE
+    from ..estimate.survival import AalenJohansen
 
     it = lang == "it"
     w = np.ones(len(frame)) if weights is None else np.asarray(weights, dtype=float)

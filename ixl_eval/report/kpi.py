@@ -52,7 +52,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import disclosure, kpi, present
+from .. import disclosure
+
+from ..estimate import kpi
+
+from . import present
 from . import render, vocab
 from .table import Col, Table
 

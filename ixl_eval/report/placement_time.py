@@ -41,12 +41,12 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import present
-from ..multiplicity import holm
-from ..multiplicity import tests_sentence as _tests_sentence
-from ..design import pooled_sentence
-from ..placement_time import COHORT_COL, COX_MIN_EVENTS, PlacementTimeAnalysis
-from ..survival import CoxModel, km_summary
+from . import present
+from ..estimate.multiplicity import holm
+from ..estimate.multiplicity import tests_sentence as _tests_sentence
+from ..estimate.design import pooled_sentence
+from ..estimate.placement_time import COHORT_COL, COX_MIN_EVENTS, PlacementTimeAnalysis
+from ..estimate.survival import CoxModel, km_summary
 from . import render, vocab
 from .table import PRIMARY, SHOWN, Col, Table
 
@@ -1076,7 +1076,7 @@ def figure_km(a: PlacementTimeAnalysis, tabs: dict, col: str | None, lang: str =
     """1 − KM curves (share placed) for the groups whose estimates the protected table shows, with
     the protected number-at-risk cells under them; each curve ends where fewer than ``k`` people
     remain at risk (:func:`ixl_eval.survplot.plot_km`)."""
-    from ..survplot import plot_km
+    from .survplot import plot_km
 
     if col is None:
         t, r = tabs["tempo_complessivo"], tabs["a_rischio_complessivo"]
@@ -1113,7 +1113,7 @@ def not_drawn_note(t: Table, lang: str = "it", k: int = 10) -> str:
 def figure_competing(a: PlacementTimeAnalysis, lang: str = "it", k: int = 10, title: str = ""):
     """Cumulative incidence of placement and of withdrawal beside 1 − KM (everyone), ending where
     fewer than ``k`` people remain at risk."""
-    from ..survplot import at_risk_end, plot_cif_vs_km
+    from .survplot import at_risk_end, plot_cif_vs_km
 
     xmax = min(a.plot_max_days, at_risk_end(a.km, k))
     return plot_cif_vs_km(a.aj, a.km, lang=lang, xmax=xmax, other_cause=2 if 2 in a.aj.causes_ else None,
@@ -1123,7 +1123,7 @@ def figure_competing(a: PlacementTimeAnalysis, lang: str = "it", k: int = 10, ti
 def figure_forest(a: PlacementTimeAnalysis, tabs: dict, lang: str = "it", title: str = "",
                   name: str = "rapporti_dei_ritmi"):
     """Forest plot of the hazard ratios the protected Cox table shows."""
-    from ..survplot import plot_forest
+    from .survplot import plot_forest
 
     t = _cox_shown(a, tabs, name)
     return plot_forest(t, lang=lang, labels={term: _term_label(term, lang) for term in t["term"]}, title=title)
@@ -1131,7 +1131,7 @@ def figure_forest(a: PlacementTimeAnalysis, tabs: dict, lang: str = "it", title:
 
 def figure_schoenfeld(a: PlacementTimeAnalysis, tabs: dict, lang: str = "it", title: str = ""):
     """Binned scaled Schoenfeld residuals of the Cox terms the protected table shows."""
-    from ..survplot import plot_schoenfeld
+    from .survplot import plot_schoenfeld
 
     terms = list(_cox_shown(a, tabs)["term"])
     return plot_schoenfeld(a.cox, terms=terms, lang=lang, labels={x: _term_label(x, lang) for x in terms},

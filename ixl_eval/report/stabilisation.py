@@ -32,9 +32,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import present
-from .. import stabilisation as est
-from .. import multiplicity
+from . import present
+from ..estimate import stabilisation as est
+from ..estimate import multiplicity
 from . import render, vocab
 from .table import SHOWN, Col, Table
 

@@ -121,7 +121,7 @@ def plot_km(fits: dict, *, k: int, lang: str = "it", cumulative: bool = True, ri
     import matplotlib.pyplot as plt
 
     from .present import INK, LINESTYLES
-    from .report.render import tick_formatter
+    from .render import tick_formatter
 
     labels = labels or {}
     groups = list(fits)
@@ -235,7 +235,7 @@ def plot_cif_vs_km(aj, km, *, lang: str = "it", xmax: float | None = None, cause
                 label=lab[0] if lang == "it" else lab[1])
         ax.fill_between(xx, np.append(flo, flo[-1]), np.append(fhi, fhi[-1]), step="post", color=colour,
                         alpha=0.18, lw=0)
-    from .report.render import tick_formatter
+    from .render import tick_formatter
 
     ax.set_xlim(0, xmax * 1.02)
     ax.set_ylim(0, 1)
@@ -330,7 +330,7 @@ def plot_schoenfeld(cox, *, terms=None, lang: str = "it", bins: int = 20, labels
                   fontsize=10)
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=12, fontweight="bold")
-    from .report.render import localise_axes
+    from .render import localise_axes
 
     localise_axes(fig, lang)
     fig.tight_layout()

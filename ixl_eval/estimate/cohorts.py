@@ -46,8 +46,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .contract import EDUCATION_LEVELS, GENDERS
-from .dataset import person_codes, person_index
+from ..contract import EDUCATION_LEVELS, GENDERS
+from ..dataset import person_codes, person_index
 
 __all__ = [
     "time_to_placement",
@@ -192,7 +192,7 @@ def time_to_placement(
     >>> f.attrs["excluded"]["no_time_zero"]  # P2, P4, P5 were never interviewed
     3
     """
-    from .contract import CONTRACT_TYPES
+    from ..contract import CONTRACT_TYPES
 
     part = ds.participants
     n_source = len(part)
@@ -474,7 +474,7 @@ def fixed_term_episodes(
     >>> fixed_term_episodes(_toy_episodes_dataset(), cutoff="2024-04-30").attrs["excluded"]
     {'started_after_cutoff': 1, 'not_first_fixed_term': 1, 'started_outside_window': 0}
     """
-    from .contract import EMPLOYER_SIZES
+    from ..contract import EMPLOYER_SIZES
 
     if which not in ("first", "all"):
         raise ValueError("which must be 'first' or 'all'")

@@ -56,8 +56,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .contract import CHANNELS, CONTRACT_TYPES, EDUCATION_LEVELS, EMPLOYER_SIZES, GENDERS
-from .dataset import person_codes
+from ..contract import CHANNELS, CONTRACT_TYPES, EDUCATION_LEVELS, EMPLOYER_SIZES, GENDERS
+from ..dataset import person_codes
 from .multiplicity import holm
 
 __all__ = [
@@ -1033,7 +1033,7 @@ def _toy_dataset():
     import datetime as dt
     from pathlib import Path
 
-    from .dataset import Dataset
+    from ..dataset import Dataset
 
     D = pd.to_datetime
     ids = [f"P{i:02d}" for i in range(1, 11)]

@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 
 from . import design
-from .exceptions import DataValidationError
+from ..exceptions import DataValidationError
 
 __all__ = [
     "PropensityScore",
@@ -828,7 +828,7 @@ def love_plot(table: pd.DataFrame, *, threshold: float = 0.1, labels: dict | Non
     """
     import matplotlib.pyplot as plt
 
-    from .present import PALETTE
+    from ..report.present import PALETTE
 
     labels = labels or {}
     tb = table.copy()
@@ -896,7 +896,7 @@ def overlap_plot(ps, treatment, *, group_labels=("trattati", "confronto"), lang:
     """
     import matplotlib.pyplot as plt
 
-    from .present import PALETTE
+    from ..report.present import PALETTE
 
     t = _binary01(treatment, "treatment")
     p = pd.Series(ps).to_numpy(dtype=float)
@@ -910,7 +910,7 @@ def overlap_plot(ps, treatment, *, group_labels=("trattati", "confronto"), lang:
     ax.axhline(0, color="0.3", linewidth=0.8)
     # zoom on where the scores are (programme uptake is often rare: all scores near 0)
     ax.set_xlim(0, min(1.0, max(0.1, math.ceil(10 * float(p.max()) * 1.1) / 10)))
-    from .report.render import tick_formatter
+    from ..report.render import tick_formatter
 
     # densities above and below the axis both read as positive, in the report's number format
     ax.yaxis.set_major_formatter(tick_formatter(lang, absolute=True))
