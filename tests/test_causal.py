@@ -23,11 +23,10 @@ from ixl_eval.causal import (
     balance_table,
     evalue,
     is_balanced,
-    love_plot,
     mean_difference,
-    overlap_plot,
     rate_ratio,
 )
+from ixl_eval.report.causal_plots import love_plot, overlap_plot
 from ixl_eval.exceptions import DataValidationError
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -99,7 +98,7 @@ def test_logit_fit_takes_statsmodels_iterations_without_its_least_squares_solve(
 def test_binned_density_of_many_scores_matches_the_exact_kernel_density():
     from scipy.stats import gaussian_kde
 
-    from ixl_eval.causal import _KDE_EXACT_MAX, _kde
+    from ixl_eval.report.causal_plots import _KDE_EXACT_MAX, _kde
 
     rng = np.random.default_rng(8)
     grid = np.linspace(0, 1, 1001)

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ixl_eval.cohorts import EXCLUSION_REASONS, SUBGROUPS, level_label, time_to_placement
+from ixl_eval.cohorts import EXCLUSION_REASONS, SUBGROUPS, time_to_placement
+from ixl_eval.report.vocab import level as level_label
 from ixl_eval.dataset import Dataset
 
 D = pd.to_datetime

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from ixl_eval import stabilisation as st
-from ixl_eval.cohorts import EPISODE_SUBGROUPS, episode_exclusion_table, fixed_term_episodes
+from ixl_eval.cohorts import EPISODE_SUBGROUPS, fixed_term_episodes
 from ixl_eval.dataset import Dataset
 from ixl_eval.disclosure import protect
 from ixl_eval.report import Report
@@ -102,8 +102,6 @@ def test_first_episode_per_person_and_accounting():
     ex = f.attrs["excluded"]
     assert ex == {"started_after_cutoff": 0, "not_first_fixed_term": 1, "started_outside_window": 0}
     assert f.attrs["n_source"] == len(f) + sum(ex.values()) == 6
-    t = episode_exclusion_table(f, "en")
-    assert t["n"].tolist() == [6, 0, 1, 0, 5]
 
 
 def test_window_applies_to_first_contract():

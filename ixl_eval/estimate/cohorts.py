@@ -54,10 +54,9 @@ __all__ = [
     "SUBGROUPS",
     "AGE_BANDS",
     "EVENT_CODES",
-    "level_label",
     "EXCLUSION_REASONS",
     "fixed_term_episodes",
-    "episode_exclusion_table",
+    "EPISODE_EXCLUSION_REASONS",
     "EPISODE_EVENT_CODES",
     "EPISODE_SUBGROUPS",
 ]
@@ -75,42 +74,11 @@ SUBGROUPS: dict[str, dict[str, str]] = {
     "interview_format": {"it": "Colloquio di accoglienza", "en": "Intake interview"},
 }
 
-# Reader-facing names of the levels (it, en); levels not listed (e.g. years) show as they are.
-_LEVELS: dict[str, dict[str, tuple[str, str]]] = {
-    "gender": {"F": ("Donne", "Women"), "M": ("Uomini", "Men"), "X": ("Non binario / n.d.", "Non-binary / n.a.")},
-    "citizenship_group": {"IT": ("Italiana", "Italian"), "foreign": ("Straniera", "Foreign")},
-    "education": {
-        "none_or_compulsory": ("Nessuno o obbligo", "None or compulsory"),
-        "vocational_qualification": ("Qualifica professionale", "Vocational qualification"),
-        "upper_secondary_diploma": ("Diploma", "Upper-secondary diploma"),
-        "degree_or_postgraduate": ("Laurea o post-laurea", "Degree or postgraduate"),
-    },
-    "age_band": {b: (f"{b} anni", f"{b} years") for b in AGE_BANDS},
-    "interview_format": {
-        "individual": ("Individuale", "Individual"),
-        "plenary": ("Plenaria", "Plenary"),
-        "none": ("Nessun colloquio", "No interview"),
-    },
-}
 
 # Why a person is left out of the time-to-placement cohort, in the order reported (labels: LEVELS["exclusion"]
 # in ixl_eval.report.vocab).
 EXCLUSION_REASONS = ("enrolled_outside_window", "no_time_zero", "time_zero_after_cutoff",
                      "withdrawn_before_time_zero", "placed_before_time_zero")
-
-
-def level_label(column: str, value, lang: str = "it") -> str:
-    """Reader-facing name of a subgroup level.
-
-    Examples
-    --------
-    >>> level_label("gender", "F"), level_label("gender", "F", "en"), level_label("enrolment_year", 2023)
-    ('Donne', 'Women', '2023')
-    """
-    pair = _LEVELS.get(column, {}).get(str(value))
-    if pair is None:
-        return str(value)
-    return pair[0] if lang == "it" else pair[1]
 
 
 def _as_day(x, what: str) -> pd.Timestamp | None:
@@ -403,12 +371,8 @@ EPISODE_SUBGROUPS: dict[str, dict[str, str]] = {
     **{c: SUBGROUPS[c] for c in ("enrolment_year", "gender", "citizenship_group")},
 }
 
-_EPISODE_EXCLUSION_LABELS = {
-    "started_after_cutoff": ("Contratti iniziati dopo la data di cut-off", "Contracts started after the cut-off"),
-    "not_first_fixed_term": ("Contratti a termine successivi al primo della persona",
-                             "Fixed-term contracts after the person's first"),
-    "started_outside_window": ("Contratti iniziati fuori dal periodo scelto", "Contracts started outside the chosen window"),
-}
+# Why a fixed-term contract is left out of the episodes (reader-facing words: report/vocab.py).
+EPISODE_EXCLUSION_REASONS = ("started_after_cutoff", "not_first_fixed_term", "started_outside_window")
 
 
 def fixed_term_episodes(
@@ -486,7 +450,7 @@ def fixed_term_episodes(
     pl = ds.placements
     ft = pl.loc[pl["contract_type"] == "fixed_term"].copy()
     n_source = len(ft)
-    excluded = dict.fromkeys(_EPISODE_EXCLUSION_LABELS, 0)
+    excluded = dict.fromkeys(EPISODE_EXCLUSION_REASONS, 0)
 
     late = (ft["started_on"] > cut).to_numpy()
     excluded["started_after_cutoff"] = int(late.sum())
@@ -549,23 +513,6 @@ def fixed_term_episodes(
     )
     out.attrs.update(n_source=n_source, excluded=excluded, cutoff=str(cut.date()), which=which)
     return out
-
-
-def episode_exclusion_table(frame: pd.DataFrame, lang: str = "it") -> pd.DataFrame:
-    """The fixed-term contracts left out of an episode frame, by reason (column ``n``).
-
-    Examples
-    --------
-    >>> f = fixed_term_episodes(_toy_episodes_dataset(), cutoff="2024-04-30")
-    >>> episode_exclusion_table(f, "en")["n"].tolist()
-    [6, 1, 1, 0, 4]
-    """
-    i = 0 if lang == "it" else 1
-    rows = [("Contratti a tempo determinato nei dati" if i == 0 else "Fixed-term contracts in the data",
-             frame.attrs["n_source"])]
-    rows += [(_EPISODE_EXCLUSION_LABELS[k][i], v) for k, v in frame.attrs["excluded"].items()]
-    rows.append(("Contratti analizzati" if i == 0 else "Contracts analysed", len(frame)))
-    return pd.DataFrame(rows, columns=["voce" if i == 0 else "item", "n"])
 
 
 def _toy_episodes_dataset():

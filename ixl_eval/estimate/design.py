@@ -34,8 +34,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["CATEGORICAL_NUMERIC", "ORDERED", "OTHER", "is_categorical", "levels", "pool_sparse_levels",
-           "pooled_sentence"]
+__all__ = ["CATEGORICAL_NUMERIC", "ORDERED", "OTHER", "is_categorical", "levels", "pool_sparse_levels"]
 
 # Numeric columns that are categories: calendar time (one indicator per enrolment year).
 CATEGORICAL_NUMERIC: tuple[str, ...] = ("enrolment_year",)
@@ -145,38 +144,3 @@ def pool_sparse_levels(frame: pd.DataFrame, covariates, counts, *, min_count: fl
             order = [o for o in order if o != OTHER] + [OTHER]
         out[c] = pd.Categorical(new, categories=order)
     return out, pooled
-
-
-def pooled_sentence(pooled: dict, lang: str = "it", what: tuple[str, str] = ("persone", "people"),
-                    min_count: float = 5) -> str:
-    """One plain sentence naming the pooled levels and where they went ("" when nothing was pooled).
-
-    Examples
-    --------
-    >>> pooled_sentence({"gender": {"X": "M"}}, "en", ("placements", "placements"))
-    'So the model can be estimated, groups with fewer than 5 placements were pooled with another group: gender: Non-binary / n.a. → Men.'
-    """
-    if not pooled:
-        return ""
-    from .cohorts import SUBGROUPS, level_label
-
-    i = "it" if lang == "it" else "en"
-
-    def lab(c, v):
-        if v == OTHER:
-            return "altri (pochi casi)" if i == "it" else "others (few cases)"
-        try:
-            return str(level_label(c, v, lang)) if c in SUBGROUPS else str(v)
-        except Exception:  # noqa: BLE001 - a merged label ("2018-2019") is shown as it is
-            return str(v)
-
-    parts = []
-    for c, m in pooled.items():
-        name = SUBGROUPS.get(c, {i: c})[i]
-        parts.append(f"{name.lower()}: " + ", ".join(f"{lab(c, k)} → {lab(c, v)}" for k, v in m.items()))
-    n = int(min_count)
-    if lang == "it":
-        return (f"Per poter stimare il modello, i gruppi con meno di {n} {what[0]} sono stati riuniti a un altro "
-                "gruppo: " + "; ".join(parts) + ".")
-    return (f"So the model can be estimated, groups with fewer than {n} {what[1]} were pooled with another group: "
-            + "; ".join(parts) + ".")

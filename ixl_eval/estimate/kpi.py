@@ -530,7 +530,6 @@ class Indicators:
         key = (column, freq, top)
         if key in self._breakdowns:  # the overview asks for the same breakdowns many times
             return self._breakdowns[key].copy()
-        f = "Y" if freq == "year" else "Q"
         if column in PLACEMENT_COLUMNS:
             df, date = self.placements_, "started_on"
         elif column in PERSON_COLUMNS:

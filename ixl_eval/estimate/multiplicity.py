@@ -1,4 +1,5 @@
-"""Many tests at once: Holm-adjusted p-values and the sentence that says how many were run.
+"""Many tests at once: Holm-adjusted p-values (the sentence saying how many tests were run is
+:func:`ixl_eval.report.words.tests_sentence`).
 
 When a parameter set compares many subgroups, some p-values fall below 0.05 by chance alone;
 every report that shows several tests shows the Holm-adjusted p-value beside the raw one and says
@@ -8,15 +9,13 @@ Examples
 --------
 >>> holm([0.01, 0.04, 0.03, float("nan")]).round(3).tolist()
 [0.03, 0.06, 0.06, nan]
->>> tests_sentence([0.01, 0.04, 0.03], "en")
-'3 tests were run together: 3 have a p-value below 0.05, 1 still does after the Holm adjustment for multiple tests.'
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["holm", "tests_sentence"]
+__all__ = ["holm"]
 
 
 def holm(pvalues) -> np.ndarray:
@@ -39,16 +38,3 @@ def holm(pvalues) -> np.ndarray:
         res[order] = adj
         out[ok] = res
     return out
-
-
-def tests_sentence(pvalues, lang: str = "it", alpha: float = 0.05) -> str:
-    """How many tests were run and how many stay below ``alpha`` before and after Holm."""
-    p = np.asarray(pvalues, dtype=float)
-    p = p[~np.isnan(p)]
-    raw, adj = int((p < alpha).sum()), int((holm(p) < alpha).sum())
-    a = f"{alpha:.2f}".replace(".", ",") if lang == "it" else f"{alpha:.2f}"
-    if lang == "it":
-        return (f"Sono stati eseguiti {len(p)} test insieme: {raw} hanno un valore p sotto {a}, "
-                f"{adj} anche dopo la correzione di Holm per i test multipli.")
-    return (f"{len(p)} tests were run together: {raw} have a p-value below {a}, "
-            f"{adj} still {'does' if adj == 1 else 'do'} after the Holm adjustment for multiple tests.")

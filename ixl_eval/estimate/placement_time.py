@@ -117,7 +117,6 @@ def analyse(ds, *, cutoff=None, enrol_from=None, enrol_to=None, contract_types=(
     if covs:
         # a level with (almost) no placements has no estimable HR and would take the whole model with
         # it: pool it first (design.pool_sparse_levels), and say so in the report
-        f0 = f
         f, a.cox_pooled = pool_sparse_levels(f, covs, (f["event"] == 1).to_numpy(), min_count=COX_MIN_EVENTS,
                                              reference={c: v for c, v in ref.items() if c in covs})
         for c, m in a.cox_pooled.items():

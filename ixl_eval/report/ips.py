@@ -43,9 +43,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..estimate import causal, design
+from ..estimate import causal
 from ..estimate.ips import _HORIZON, DAYS_PER_MONTH, IpsAnalysis, IpsEffect, funnel_total
-from . import render, vocab
+from . import causal_plots, render, vocab, words
 from .table import PRIMARY, SHOWN, Col, Table
 
 __all__ = [
@@ -534,7 +534,7 @@ def effect_paragraph(effect: IpsEffect, est: Table, lang: str = "it", k: int = 1
     if agree:
         parts.append(agree)
     if getattr(effect, "pooled", None):
-        parts.append(design.pooled_sentence(effect.pooled, lang, ("persone IPS o di confronto",
+        parts.append(words.pooled_sentence(effect.pooled, lang, ("persone IPS o di confronto",
                                                                   "IPS or comparison people"), effect.min_level))
     if getattr(effect, "year_as", "categories") == "linear":
         parts.append("L'anno di iscrizione entra nel punteggio come un numero (parametro year_as), non anno per anno." if it
@@ -697,7 +697,7 @@ def conditional_text(analysis: IpsAnalysis, lang: str = "it") -> str:
          "it is larger than the marginal hazard ratio of the weighting: the two answer different questions and need "
          "not agree.")
     if c.pooled:
-        s += " " + design.pooled_sentence(c.pooled, lang, ("inserimenti", "placements"))
+        s += " " + words.pooled_sentence(c.pooled, lang, ("inserimenti", "placements"))
     return s
 
 
@@ -784,12 +784,12 @@ def glossary_text(entries: list[tuple[str, str]], lang: str = "it") -> str:
 def love_plot(effect: IpsEffect, lang: str = "it"):
     """Love plot of the weighted balance with reader-facing covariate names (no counts)."""
     labels = {t: term_label(t, lang) for t in effect.balance_iptw.index}
-    return causal.love_plot(effect.balance_iptw, threshold=effect.balance_threshold, labels=labels, lang=lang)
+    return causal_plots.love_plot(effect.balance_iptw, threshold=effect.balance_threshold, labels=labels, lang=lang)
 
 
 def overlap_plot(effect: IpsEffect, frame: pd.DataFrame, lang: str = "it"):
     """Propensity-score overlap of IPS and comparison people (densities only, no counts)."""
-    return causal.overlap_plot(effect.ps.scores_, frame["treated"],
+    return causal_plots.overlap_plot(effect.ps.scores_, frame["treated"],
                                group_labels=(vocab.level("ips_group", "treated", lang),
                                              vocab.level("ips_group", "comparison", lang).lower()), lang=lang)
 

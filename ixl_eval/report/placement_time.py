@@ -43,8 +43,8 @@ import pandas as pd
 
 from . import present
 from ..estimate.multiplicity import holm
-from ..estimate.multiplicity import tests_sentence as _tests_sentence
-from ..estimate.design import pooled_sentence
+from .words import tests_sentence as _tests_sentence
+from .words import pooled_sentence
 from ..estimate.placement_time import COHORT_COL, COX_MIN_EVENTS, PlacementTimeAnalysis
 from ..estimate.survival import CoxModel, km_summary
 from . import render, vocab

@@ -35,7 +35,7 @@ import pandas as pd
 from . import present
 from ..estimate import stabilisation as est
 from ..estimate import multiplicity
-from . import render, vocab
+from . import render, vocab, words
 from .table import SHOWN, Col, Table
 
 __all__ = [
@@ -800,7 +800,7 @@ def groups_paragraph(a: est.StabilisationAnalysis, t: dict, lang: str = "it") ->
             line += " " + describe_test(a.tests[by], by, lang)
         lines.append("- " + line)
     if len(a.tests) > 1:  # several subgroups tested at once: say how many, and what survives Holm
-        lines.append("\n" + multiplicity.tests_sentence([r.p_value for r in a.tests.values()], lang))
+        lines.append("\n" + words.tests_sentence([r.p_value for r in a.tests.values()], lang))
     return "\n".join(lines)
 
 

@@ -32,7 +32,6 @@ Examples
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .present import PALETTE
 
