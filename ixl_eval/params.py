@@ -847,7 +847,9 @@ def render_docs() -> str:
     ``docs/parameters.md`` is this text (``ixl-eval params docs --out docs/parameters.md``); a test
     keeps it current.
     """
-    groups = SUBGROUPS
+    from .report.vocab import COLUMNS
+
+    groups = {k: {"it": COLUMNS[k][0], "en": COLUMNS[k][1]} for k in SUBGROUPS}
 
     parts = [
         "# Parameter sets",

@@ -64,15 +64,10 @@ __all__ = [
 AGE_BANDS = ("<30", "30-39", "40-49", "50+")
 EVENT_CODES = {0: "censored", 1: "placement", 2: "withdrawal"}
 
-# The subgroup vocabulary: columns of the time-to-placement frame a parameter set may name.
-SUBGROUPS: dict[str, dict[str, str]] = {
-    "gender": {"it": "Genere", "en": "Gender"},
-    "age_band": {"it": "Fascia d'età all'iscrizione", "en": "Age band at enrolment"},
-    "citizenship_group": {"it": "Cittadinanza", "en": "Citizenship"},
-    "education": {"it": "Titolo di studio", "en": "Education"},
-    "enrolment_year": {"it": "Anno di iscrizione", "en": "Enrolment year"},
-    "interview_format": {"it": "Colloquio di accoglienza", "en": "Intake interview"},
-}
+# The subgroup vocabulary: columns of the time-to-placement frame a parameter set may name
+# (their reader-facing names are in ixl_eval.report.vocab.COLUMNS).
+SUBGROUPS: tuple[str, ...] = ("gender", "age_band", "citizenship_group", "education", "enrolment_year",
+                              "interview_format")
 
 
 # Why a person is left out of the time-to-placement cohort, in the order reported (labels: LEVELS["exclusion"]
@@ -363,13 +358,9 @@ def _toy_dataset():
 
 EPISODE_EVENT_CODES = {0: "censored", 1: "conversion", 2: "ended_without_conversion"}
 
-# The subgroup vocabulary of the episode frame (columns a parameter set may name).
-EPISODE_SUBGROUPS: dict[str, dict[str, str]] = {
-    "employer_size": {"it": "Dimensione dell'azienda", "en": "Employer size"},
-    "sector": {"it": "Settore", "en": "Sector"},
-    "channel": {"it": "Canale di inserimento", "en": "Placement channel"},
-    **{c: SUBGROUPS[c] for c in ("enrolment_year", "gender", "citizenship_group")},
-}
+# The subgroup vocabulary of the episode frame (columns a parameter set may name; names in vocab).
+EPISODE_SUBGROUPS: tuple[str, ...] = ("employer_size", "sector", "channel", "enrolment_year", "gender",
+                                      "citizenship_group")
 
 # Why a fixed-term contract is left out of the episodes (reader-facing words: report/vocab.py).
 EPISODE_EXCLUSION_REASONS = ("started_after_cutoff", "not_first_fixed_term", "started_outside_window")

@@ -74,10 +74,7 @@ DAYS_PER_MONTH = 365.25 / 12
 
 # Covariates a parameter set may put in the propensity score: the time-to-placement frame's
 # subgroup columns plus the design's time since enrolment (at the index date).
-COVARIATES: dict[str, dict[str, str]] = {
-    **SUBGROUPS,
-    "months_since_enrolment": {"it": "Mesi dall'iscrizione", "en": "Months since enrolment"},
-}
+COVARIATES: tuple[str, ...] = (*SUBGROUPS, "months_since_enrolment")
 
 # Outcome keys (the headline is one of them, fixed in the parameters); reader-facing names are
 # in :mod:`ixl_eval.report.vocab` (levels of "ips_outcome").

@@ -223,16 +223,6 @@ def first_permanent(ds, *, cutoff=None) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- employer view
 
 
-def _letters(i: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA: spreadsheet-style labels, never running out."""
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def _norm(name) -> str:
     return " ".join(str(name).split()).casefold()
 

@@ -144,7 +144,7 @@ def _count_text(t: Table, i: int, key: str, lang: str, k: int) -> str:
 
 
 def _letters(i: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
+    """0 -> A, 25 -> Z, 26 -> AA: spreadsheet-style labels of anonymous employers, never running out."""
     s = ""
     i += 1
     while i:
