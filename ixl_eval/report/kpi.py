@@ -308,13 +308,13 @@ def q1_table(a: kpi.KpiResult, lang: str) -> LinkedTable:
                 unit="contratti"),
             Col("placements_prev", w("placements_in_q1_before"), w("placements_in_q1_before", "en"), role="count",
                 measure="placements", unit="contratti"),
-            Col("placements_change", w("change_on_year_before"), w("change_on_year_before", "en"), role="estimate",
+            Col("placements_change", w("change_on_year_before"), w("change_on_year_before", "en"), role="estimate", signed=True,
                 pct=True, base=("placements", "placements_prev"), unit="variazione relativa"),
             Col("permanent", w("of_which_permanent"), w("of_which_permanent", "en"), role="count", measure="permanent",
                 unit="contratti"),
             Col("permanent_prev", w("of_which_permanent_before"), w("of_which_permanent_before", "en"), role="count",
                 measure="permanent", unit="contratti"),
-            Col("permanent_change", w("change_permanent"), w("change_permanent", "en"), role="estimate", pct=True,
+            Col("permanent_change", w("change_permanent"), w("change_permanent", "en"), role="estimate", pct=True, signed=True,
                 base=("permanent", "permanent_prev"), unit="variazione relativa")]
     df = pd.DataFrame(data)[[c.key for c in cols]]
     # first quarters of different years add up to nothing published: no line of their own
@@ -384,7 +384,7 @@ def comparison_table(a: kpi.KpiResult, cmp: pd.DataFrame, name: str, lang: str, 
     cols = [Col("indicator", w("indicator"), w("indicator", "en")),
             Col("now", *now_l, role="count", unit="persone o contratti"),
             Col("before", *bef_l, role="count", unit="persone o contratti"),
-            Col("change", w("change"), w("change", "en"), role="estimate", pct=True, ci=("change_low", "change_high"),
+            Col("change", w("change"), w("change", "en"), role="estimate", pct=True, signed=True, ci=("change_low", "change_high"),
                 base=("now", "before"), unit="variazione relativa"),
             Col("change_low", "Limite inferiore (95%)", "Lower bound (95%)", role="lower", pct=True),
             Col("change_high", "Limite superiore (95%)", "Upper bound (95%)", role="upper", pct=True)]

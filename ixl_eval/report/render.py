@@ -106,11 +106,16 @@ def cell_text(t: Table, i: int, key: str, lang: str, k: int) -> str:
     if col.role in ("label", "text"):
         return "" if _nan(v) else str(v)
     text = _fmt_value(col, v, lang)
+    if col.signed and not _nan(v) and not text.startswith(("−", "0")):
+        text = "+" + text
     if col.ci and not _nan(v):
         lo, hi = (t.data.at[i, b] for b in col.ci)
         if not (_nan(lo) or _nan(hi)):
             lo_s = _fmt_value(t.col(col.ci[0]), lo, lang).rstrip("%")
-            text = f"{text} ({lo_s}–{_fmt_value(t.col(col.ci[1]), hi, lang)})"
+            hi_s = _fmt_value(t.col(col.ci[1]), hi, lang)
+            # a dash between two negative numbers reads as a minus: space it out
+            dash = " – " if (float(lo) < 0 or float(hi) < 0) else "–"
+            text = f"{text} ({lo_s}{dash}{hi_s})"
     return text
 
 
@@ -243,7 +248,8 @@ def _number_format(col: dict) -> str:
     if col["role"] == "count":
         return "#,##0"
     if col["role"] == "share" or col["pct"]:
-        return "0" + ("." + "0" * col["decimals"] if col["decimals"] else "") + "%"
+        f = "0" + ("." + "0" * col["decimals"] if col["decimals"] else "") + "%"
+        return f"+{f};-{f};{f}" if col.get("signed") else f
     if col["role"] == "p":
         return "0.000"
     d = col["decimals"]

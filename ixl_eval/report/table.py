@@ -74,6 +74,8 @@ class Col:
         Unit for the legend ("persone", "quota 0–1", "giorni").
     total : bool
         A count column that is the sum of the other count columns of its row.
+    signed : bool
+        A change: shown with its sign ("+49%"), so a rise and a fall read apart.
     """
 
     key: str
@@ -88,6 +90,7 @@ class Col:
     measure: str | None = None
     unit: str = ""
     total: bool = False
+    signed: bool = False
 
     def label(self, lang: str) -> str:
         return self.it if lang == "it" else self.en
@@ -284,7 +287,8 @@ class Table:
             "cols": [
                 {"key": c.key, "it": c.it, "en": c.en, "role": c.role, "decimals": c.decimals, "pct": c.pct,
                  "base": list(c.base), "rests_on": c.rests_on, "ci": list(c.ci) if c.ci else None,
-                 "measure": c.what if c.role == "count" else None, "unit": c.unit, "total": c.total}
+                 "measure": c.what if c.role == "count" else None, "unit": c.unit, "total": c.total,
+                 "signed": c.signed}
                 for c in self.cols
             ],
         }
