@@ -1,0 +1,778 @@
+"""Several cities, one evaluation, no shared records: site exports and pooled analyses.
+
+A site runs :func:`export_site` on its own records and sends one zip file of aggregates (no
+records): risk tables on a coarse time grid, quarterly KPI counts and Cox fits. The coordinating
+evaluator runs :func:`pool` on the files of every site. The pooled Kaplan–Meier, Aalen–Johansen
+and log-rank results are *exact on the grid*: the same numbers as the grid estimators on all
+records together (:func:`grid_table` + :func:`grid_estimates` are used for both). Cox models are
+combined by inverse-variance meta-analysis (fixed and DerSimonian–Laird random effects).
+
+Protocol, content of a site file and methods: ``docs/multi-site.md``.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> f = pd.DataFrame({"time": [10., 40., 40., 70., 95.], "event": [1, 2, 1, 0, 1], "g": list("aabbb")})
+>>> rt = grid_table(f, "g", [0, 30, 60], causes=(1, 2))
+>>> rt[["level", "interval", "n_risk", "events_1", "events_2", "censored"]].values.tolist()[:3]
+[['a', 0, 2, 1, 0, 0], ['a', 1, 1, 0, 1, 0], ['a', 2, 0, 0, 0, 0]]
+>>> est = grid_estimates(rt[rt.level == "b"], causes=(1, 2))
+>>> est["survival"].round(3).tolist()
+[1.0, 0.667, 0.333]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import IxlEvalError
+
+__all__ = [
+    "SiteFileError",
+    "month_grid",
+    "grid_table",
+    "grid_estimates",
+    "grid_logrank",
+    "coarsen",
+    "meta_analysis",
+    "export_site",
+    "read_site",
+    "describe_site",
+    "pool",
+    "split_dataset",
+    "FORMAT_VERSION",
+]
+
+FORMAT_VERSION = 1
+#: a month on the grid: a twelfth of a mean Gregorian year, in days
+MONTH_DAYS = 365.2425 / 12
+TTP_CAUSES = (1, 2)          # placement, withdrawal
+CONV_CAUSES = (1, 2)         # conversion, end without conversion
+COUNT_COLS = ("n_risk", "events_1", "events_2", "censored")
+KPI_COUNTS = ("enrolments", "interviewed", "interview_eligible", "interview_too_recent", "interview_done",
+              "interviewed_within", "placements", "permanent", "persons_placed", "first_placed")
+
+
+class SiteFileError(IxlEvalError):
+    """A site file is refused: unreadable, tampered with, or made with another package version or
+    parameter set. The message names the site and the mismatch."""
+
+    exit_code = 8
+
+
+# ------------------------------------------------------------------------------------ the grid
+def month_grid(max_days: float, step_months: int = 1) -> np.ndarray:
+    """Interval starts (days) of a grid of ``step_months`` months covering ``[0, max_days]``.
+
+    >>> month_grid(65).round(2).tolist()
+    [0.0, 30.44, 60.87]
+    """
+    step = MONTH_DAYS * step_months
+    n = int(math.floor(max(float(max_days), 0.0) / step)) + 1
+    return np.arange(n) * step
+
+
+def grid_table(frame: pd.DataFrame, by: str | None, starts, *, causes=(1, 2), levels=None,
+               time_col: str = "time", event_col: str = "event") -> pd.DataFrame:
+    """Risk table on a grid: per level and interval ``[starts[j], starts[j+1])`` (the last one
+    open), the number at risk at its start, events by cause and censored in it.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per person (or episode): ``time`` (days) and ``event`` (0 censored, else a cause).
+    by : str or None
+        Grouping column (None: one level ``"all"``).
+    starts : array-like
+        Interval starts, increasing, the first 0.
+    causes : tuple of int
+    levels : list, optional
+        Levels to include, in this order (default: the levels present, sorted).
+
+    Returns
+    -------
+    DataFrame
+        ``level``, ``interval``, ``start`` (days), ``n_risk``, ``events_<c>`` per cause, ``censored``.
+    """
+    starts = np.asarray(starts, float)
+    t = frame[time_col].to_numpy(float)
+    e = frame[event_col].to_numpy()
+    g = np.full(len(frame), "all", dtype=object) if by is None else frame[by].astype(str).to_numpy()
+    if levels is None:
+        levels = sorted(set(g))
+    j = np.searchsorted(starts, t, side="right") - 1
+    J = len(starts)
+    rows = []
+    for lev in levels:
+        m = g == lev
+        jj = j[m]
+        ee = e[m]
+        exits = np.bincount(jj, minlength=J)
+        n_risk = exits[::-1].cumsum()[::-1]
+        out = {"level": [str(lev)] * J, "interval": np.arange(J), "start": starts, "n_risk": n_risk}
+        for c in causes:
+            out[f"events_{c}"] = np.bincount(jj[ee == c], minlength=J)
+        out["censored"] = np.bincount(jj[ee == 0], minlength=J)
+        rows.append(pd.DataFrame(out))
+    if not rows:
+        return pd.DataFrame(columns=["level", "interval", "start", "n_risk"]
+                            + [f"events_{c}" for c in causes] + ["censored"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def regrid(table: pd.DataFrame, starts, causes=(1, 2)) -> pd.DataFrame:
+    """Merge the intervals of a risk table onto coarser ``starts`` (each a start of the table):
+    at risk at the new start, events and censored summed."""
+    starts = np.asarray(starts, float)
+    out = []
+    for lev, sub in table.groupby("level", sort=False):
+        sub = sub.sort_values("start")
+        s = sub["start"].to_numpy(float)
+        missing = [x for x in starts if not np.any(np.isclose(s, x, atol=1e-9))]
+        if missing:
+            raise ValueError(f"level {lev!r}: grid starts {missing[:3]} are not interval starts of the table")
+        j = np.searchsorted(starts - 1e-9, s, side="right") - 1
+        g = pd.DataFrame({"j": j})
+        r = {"level": str(lev), "interval": np.arange(len(starts)), "start": starts}
+        n_risk = np.array([sub["n_risk"].to_numpy()[j == q][0] for q in range(len(starts))])
+        r["n_risk"] = n_risk
+        for col in [f"events_{c}" for c in causes] + ["censored"]:
+            r[col] = np.bincount(g["j"], weights=sub[col].to_numpy(float), minlength=len(starts)).round().astype(np.int64)
+        out.append(pd.DataFrame(r))
+    return pd.concat(out, ignore_index=True)
+
+
+def grid_estimates(table: pd.DataFrame, causes=(1, 2), *, cause: int = 1, conf_level: float = 0.95) -> pd.DataFrame:
+    """Kaplan–Meier and Aalen–Johansen on the grid, from one level's risk table.
+
+    Events in an interval are taken to happen before the censorings of that interval (the
+    life-table convention that equals the Kaplan–Meier estimator when times are rounded down to
+    the grid). Returned at the *end* of each interval.
+
+    Returns
+    -------
+    DataFrame
+        ``interval``, ``end`` (days; inf for the last), ``survival`` (KM for ``cause``, other
+        causes censored), ``lower``, ``upper`` (Greenwood, log-log), ``cif_<c>`` (Aalen–Johansen).
+    """
+    from scipy.stats import norm
+
+    tb = table.sort_values("start")
+    n = tb["n_risk"].to_numpy(float)
+    d = {c: tb[f"events_{c}"].to_numpy(float) for c in causes}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.where(n > 0, d[cause] / n, 0.0)
+        S = np.cumprod(1 - h)
+        gw = np.cumsum(np.where((n > 0) & (n > d[cause]), d[cause] / (n * (n - d[cause])), 0.0))
+        z = norm.ppf(0.5 + conf_level / 2)
+        logS = np.log(S)
+        se = np.sqrt(gw) / np.abs(logS)
+        lower = np.exp(-np.exp(np.log(-logS) + z * se))
+        upper = np.exp(-np.exp(np.log(-logS) - z * se))
+        lower = np.where(S >= 1, 1.0, np.where(S <= 0, 0.0, lower))
+        upper = np.where(S >= 1, 1.0, np.where(S <= 0, 0.0, upper))
+        dall = sum(d.values())
+        s_all = np.cumprod(np.where(n > 0, 1 - dall / n, 1.0))
+        s_before = np.concatenate([[1.0], s_all[:-1]])
+        out = {"interval": tb["interval"].to_numpy(),
+               "end": np.concatenate([tb["start"].to_numpy(float)[1:], [np.inf]]),
+               "survival": S, "lower": lower, "upper": upper}
+        for c in causes:
+            out[f"cif_{c}"] = np.cumsum(np.where(n > 0, s_before * d[c] / n, 0.0))
+    return pd.DataFrame(out)
+
+
+def grid_logrank(table: pd.DataFrame, *, cause: int = 1) -> dict:
+    """k-sample log-rank test from a risk table with several levels on one grid (the formula of
+    :func:`ixl_eval.survival.logrank`, hypergeometric variance)."""
+    from scipy.stats import chi2
+
+    levels = list(dict.fromkeys(table["level"]))
+    Y = np.stack([table[table.level == lv].sort_values("start")["n_risk"].to_numpy(float) for lv in levels], axis=1)
+    D = np.stack([table[table.level == lv].sort_values("start")[f"events_{cause}"].to_numpy(float) for lv in levels], axis=1)
+    Yt, dt_ = Y.sum(1), D.sum(1)
+    keep = Yt > 0
+    Y, D, Yt, dt_ = Y[keep], D[keep], Yt[keep], dt_[keep]
+    P = Y / Yt[:, None]
+    expected = (P * dt_[:, None]).sum(0)
+    U = D.sum(0) - expected
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(Yt > 1, dt_ * (Yt - dt_) / (Yt - 1), 0.0)
+    V = np.diag((P * f[:, None]).sum(0)) - (P * f[:, None]).T @ P
+    stat = float(U[:-1] @ np.linalg.pinv(V[:-1, :-1]) @ U[:-1])
+    df = len(levels) - 1
+    return {"statistic": stat, "df": df, "p_value": float(chi2.sf(stat, df)),
+            "levels": levels, "observed": D.sum(0).tolist(), "expected": expected.tolist()}
+
+
+# ------------------------------------------------------------------------------------ coarsening
+def _ok(v, k: int) -> bool:
+    return v == 0 or v >= k
+
+
+def coarsen(table: pd.DataFrame, k: int, causes=(1, 2)) -> tuple[pd.DataFrame, dict]:
+    """Merge grid intervals (and withhold levels) until every count is 0 or at least ``k``.
+
+    Intervals are merged from left to right: an interval is closed only when, for every level,
+    its events by cause and censored are 0 or ≥ k and the number at risk at the next start is 0
+    or ≥ k; what remains at the end is merged backwards until it passes. A level whose whole
+    follow-up still has a count in 1..k−1 (or fewer than k people) is withheld.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        The coarsened table and a record of what was done: ``fine_intervals``, ``intervals``,
+        ``withheld_levels``.
+    """
+    cols = [f"events_{c}" for c in causes] + ["censored"]
+    levels = list(dict.fromkeys(table["level"]))
+    withheld = []
+    while True:
+        kept = [lv for lv in levels if lv not in withheld]
+        if not kept:
+            return table.iloc[0:0].copy(), {"fine_intervals": int(table["interval"].max() + 1) if len(table) else 0,
+                                            "intervals": 0, "withheld_levels": withheld}
+        sub = {lv: table[table.level == lv].sort_values("start") for lv in kept}
+        starts = next(iter(sub.values()))["start"].to_numpy(float)
+        J = len(starts)
+        ev = {lv: s[cols].to_numpy(np.int64) for lv, s in sub.items()}
+        nr = {lv: s["n_risk"].to_numpy(np.int64) for lv, s in sub.items()}
+        cuts = [0]
+        acc = {lv: np.zeros(len(cols), np.int64) for lv in kept}
+        for j in range(J):
+            for lv in kept:
+                acc[lv] += ev[lv][j]
+            if j + 1 < J and all(all(_ok(x, k) for x in acc[lv]) and _ok(nr[lv][j + 1], k) for lv in kept):
+                cuts.append(j + 1)
+                acc = {lv: np.zeros(len(cols), np.int64) for lv in kept}
+        # the tail (from the last cut to the end) must pass too: merge backwards
+        def tail_ok(c0):
+            return all(all(_ok(x, k) for x in ev[lv][c0:].sum(0)) for lv in kept)
+        while len(cuts) > 1 and not tail_ok(cuts[-1]):
+            cuts.pop()
+        bad = [lv for lv in kept if not (all(_ok(x, k) for x in ev[lv][cuts[-1]:].sum(0)) and _ok(nr[lv][0], k))]
+        if not bad:
+            break
+        withheld += bad
+    out = regrid(pd.concat(sub.values()), starts[cuts], causes) if kept else table.iloc[0:0]
+    return out, {"fine_intervals": int(J), "intervals": len(cuts), "withheld_levels": withheld}
+
+
+def _protected(table: pd.DataFrame, name: str, k: int, causes=(1, 2)) -> pd.DataFrame:
+    """Pass a coarsened risk table through :func:`ixl_eval.disclosure.protect` (the same control
+    as a published table); a cell it still withholds is written as missing, never as its value."""
+    from .disclosure import protect
+    from .report.table import Col, Table
+
+    data = table.copy()
+    data["level"] = data["level"].astype(str)
+    data["interval"] = data["interval"].astype(str)
+    cols = [Col("level", "Gruppo", "Group"), Col("interval", "Intervallo", "Interval"),
+            Col("start", "Inizio (giorni)", "Start (days)", role="number"),
+            Col("n_risk", "A rischio", "At risk", role="count")]
+    cols += [Col(f"events_{c}", f"Eventi {c}", f"Events {c}", role="count") for c in causes]
+    cols += [Col("censored", "Censurati", "Censored", role="count")]
+    t = Table(name, data, cols, coords=[], lines="none")
+    protect([t], k)
+    out = table.copy().reset_index(drop=True)
+    for c in t.counts:
+        h = t.hidden(c)
+        if h.any():
+            out[c] = out[c].astype(float).where(~h)
+    return out
+
+
+# ------------------------------------------------------------------------------------ meta-analysis
+def meta_analysis(coefs, ses) -> dict:
+    """Inverse-variance meta-analysis of one coefficient across sites.
+
+    Fixed effect: weights ``1/se²``. Random effects: DerSimonian & Laird (1986) moment estimate
+    of the between-site variance ``τ²``. Heterogeneity: Cochran's ``Q`` (chi-square with
+    ``S − 1`` df) and ``I² = max(0, (Q − df)/Q)`` (Higgins & Thompson 2002).
+
+    >>> r = meta_analysis([0.1, 0.3, 0.2], [0.1, 0.1, 0.1])
+    >>> round(r["fixed"], 3), round(r["fixed_se"], 4), round(r["Q"], 2), r["tau2"]
+    (0.2, 0.0577, 2.0, 0.0)
+    """
+    from scipy.stats import chi2
+
+    b = np.asarray(coefs, float)
+    v = np.asarray(ses, float) ** 2
+    w = 1 / v
+    fixed = float((w * b).sum() / w.sum())
+    Q = float((w * (b - fixed) ** 2).sum())
+    df = len(b) - 1
+    c = w.sum() - (w ** 2).sum() / w.sum()
+    tau2 = max(0.0, (Q - df) / c) if df > 0 and c > 0 else 0.0
+    wr = 1 / (v + tau2)
+    random = float((wr * b).sum() / wr.sum())
+    return {"fixed": fixed, "fixed_se": float(1 / math.sqrt(w.sum())), "random": random,
+            "random_se": float(1 / math.sqrt(wr.sum())), "Q": Q, "df": df,
+            "Q_p": float(chi2.sf(Q, df)) if df > 0 else float("nan"),
+            "I2": max(0.0, (Q - df) / Q) if df > 0 and Q > 0 else 0.0, "tau2": float(tau2),
+            "weights_fixed": (w / w.sum()).tolist()}
+
+
+# ------------------------------------------------------------------------------------ site export
+def params_fingerprint(pset) -> tuple[str, dict]:
+    """The parameter content that must be equal at every site and at the pooling, and its hash
+    (the data folder is a site's own business and is left out)."""
+    content = pset.resolved()
+    for key in ("data_dir", "name", "description"):
+        content.pop(key, None)
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest(), content
+
+
+def _data_sha256(ds) -> str:
+    return hashlib.sha256("\n".join(f"{k} {v}" for k, v in sorted(ds.sha256.items())).encode()).hexdigest()
+
+
+def _ttp_frame(ds, pset):
+    from .cohorts import time_to_placement
+
+    nb = pset.selected().get("tempo_inserimento")
+    tz = getattr(nb, "time_zero", "enrolment") if nb is not None else "enrolment"
+    f = time_to_placement(ds, time_zero=tz, cutoff=pset.cutoff)
+    f["age_band"] = f["age_band"].astype(str)
+    return f
+
+
+def _settings(pset) -> dict:
+    nb = pset.selected().get("tempo_inserimento")
+    subgroups = list(getattr(nb, "subgroups", None) or ["gender", "age_band", "citizenship_group"])
+    cov = list(getattr(nb, "cox_covariates", None) or ["gender", "age_band"])
+    strata = list(getattr(nb, "cox_strata", None) or [])
+    return {"subgroups": subgroups, "cox_covariates": cov, "cox_strata": strata,
+            "conversion_groups": ["employer_size"], "grid_months": 1}
+
+
+def site_tables(ds, pset) -> dict:
+    """The fine (un-coarsened) aggregates of one site: ``{name: risk table}`` plus ``kpi``.
+
+    Risk tables are named ``ttp__<grouping>`` (time to placement, causes 1 placement and 2
+    withdrawal) and ``conv__<grouping>`` (fixed-term contracts, 1 conversion and 2 end); grouping
+    ``all`` is everyone.
+    """
+    from .cohorts import fixed_term_episodes
+    from .kpi import Indicators
+
+    st = _settings(pset)
+    out = {}
+    ttp = _ttp_frame(ds, pset)
+    grid = month_grid(ttp["time"].max() if len(ttp) else 0, st["grid_months"])
+    for by in [None] + st["subgroups"]:
+        out[f"ttp__{by or 'all'}"] = grid_table(ttp, by, grid, causes=TTP_CAUSES)
+    ep = fixed_term_episodes(ds, which="first", cutoff=pset.cutoff)
+    grid_c = month_grid(ep["time"].max() if len(ep) else 0, st["grid_months"])
+    for by in [None] + st["conversion_groups"]:
+        out[f"conv__{by or 'all'}"] = grid_table(ep, by, grid_c, causes=CONV_CAUSES)
+    kt = Indicators().fit(ds, cutoff=pset.cutoff).table("quarter")
+    out["kpi"] = kt[["period"] + list(KPI_COUNTS)].copy()
+    return out
+
+
+def cox_frame(frame: pd.DataFrame, covariates, k: int) -> tuple[pd.DataFrame, list]:
+    """The records of a site's Cox fit: people in a covariate level with fewer than ``k``
+    placements at the site are left out (a coefficient resting on so few events would come close
+    to describing individuals). Returns the frame and the levels left out (``"column=level"``).
+
+    The rule is applied per site, so a test can rebuild the same records for a stratified Cox.
+    """
+    f = frame.copy()
+    dropped = []
+    for c in covariates:
+        f[c] = f[c].astype(str)
+        ev = f.loc[f["event"] == 1, c].value_counts()
+        for lev in sorted(f[c].unique()):
+            if ev.get(lev, 0) < k:
+                dropped.append(f"{c}={lev}")
+                f = f[f[c] != lev]
+    return f.reset_index(drop=True), dropped
+
+
+def _cox_fit(ds, pset, k: int) -> tuple[dict | None, str]:
+    from .survival import CoxModel
+
+    st = _settings(pset)
+    cov, strata = st["cox_covariates"], st["cox_strata"]
+    f, dropped = cox_frame(_ttp_frame(ds, pset), cov, k)
+    if len(f) < k or (f["event"] == 1).sum() < k:
+        return None, f"Cox fit withheld: fewer than {k} people or placements"
+    ref = {c: sorted(f[c].unique())[0] for c in cov}
+    m = CoxModel(cov, strata=strata, reference=ref).fit(f, event_of_interest=1)
+    fit = {"covariates": cov, "strata": strata, "reference": ref, "terms": list(m.params_.index),
+           "coef": [float(x) for x in m.params_], "covariance": m.variance_.to_numpy().tolist(),
+           "n": int(m.n_), "events": int(m.n_events_), "levels_left_out": dropped}
+    return fit, (f"levels left out of the Cox fit (fewer than {k} placements): {dropped}" if dropped else "")
+
+
+def _check_counts(members: dict, k: int, where: str) -> None:
+    """The last gate before writing: no count of a site file lies in 1..k-1."""
+    from .exceptions import DisclosureError
+
+    for n, b in members.items():
+        if not n.endswith(".parquet"):
+            continue
+        df = pd.read_parquet(io.BytesIO(b))
+        for c in df.columns:
+            if c in COUNT_COLS or c in KPI_COUNTS:
+                v = df[c].dropna().to_numpy(float)
+                if ((v > 0) & (v < k)).any():
+                    raise DisclosureError(f"{where}: {n} column {c} holds a count below {k}; nothing was written")
+
+
+def _parquet_bytes(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def export_site(params_path, data_dir, site: str, out, *, extract_date=None) -> dict:
+    """Write a site file: a zip of Parquet tables and ``manifest.json``, aggregates only.
+
+    Every count is 0 or at least the disclosure threshold ``k`` of the parameter set: risk tables
+    are coarsened (:func:`coarsen`) and then passed through :func:`ixl_eval.disclosure.protect`;
+    KPI cells below ``k`` are withheld (written as missing). What was coarsened or withheld is
+    listed in the manifest (``disclosure``).
+
+    Returns
+    -------
+    dict
+        The manifest.
+
+    Examples
+    --------
+    >>> export_site("params/default.yaml", "data/synthetic", "bologna", "/tmp/bologna.zip")  # doctest: +SKIP
+    """
+    import re
+
+    from . import __version__
+    from .dataset import load_dataset
+    from .params import load_params
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}", site):
+        raise SiteFileError(f"site name {site!r}: use letters, digits, '-' or '_' (at most 40)")
+    out = Path(out)
+    if out.exists():
+        raise SiteFileError(f"{out} exists: a site file is never overwritten; choose another --out")
+    pset = load_params(params_path)
+    ds = load_dataset(data_dir)
+    k = int(pset.disclosure_threshold)
+    phash, pcontent = params_fingerprint(pset)
+    members: dict[str, bytes] = {}
+    disclosure = []
+    fine = site_tables(ds, pset)
+    for name, tb in fine.items():
+        if name == "kpi":
+            continue
+        causes = TTP_CAUSES if name.startswith("ttp") else CONV_CAUSES
+        coarse, rec = coarsen(tb, k, causes)
+        coarse = _protected(coarse, name.replace("__", "_"), k, causes)
+        withheld_cells = int(coarse[list(COUNT_COLS)].isna().sum().sum()) if len(coarse) else 0
+        rec.update({"table": name, "withheld_cells": withheld_cells})
+        disclosure.append(rec)
+        members[f"{name}.parquet"] = _parquet_bytes(coarse)
+    kpi = fine["kpi"].copy()
+    withheld_kpi = []
+    for c in KPI_COUNTS:
+        small = (kpi[c] > 0) & (kpi[c] < k)
+        if small.any():
+            withheld_kpi += [f"{p}/{c}" for p in kpi.loc[small, "period"]]
+        kpi[c] = kpi[c].astype(float).where(~small)
+    disclosure.append({"table": "kpi", "withheld_cells": len(withheld_kpi), "withheld": withheld_kpi})
+    members["kpi.parquet"] = _parquet_bytes(kpi)
+    cox, why = _cox_fit(ds, pset, k)
+    members["cox.json"] = json.dumps(cox, indent=1).encode()
+    if why:
+        disclosure.append({"table": "cox", "withheld" if cox is None else "coarsened": why})
+    _check_counts(members, k, f"site {site}")
+    manifest = {
+        "format": FORMAT_VERSION,
+        "site": site,
+        "extract_date": str(extract_date or ds.extracted_on),
+        "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+        "synthetic": bool(ds.is_synthetic),
+        "data_sha256": _data_sha256(ds),
+        "params_sha256": phash,
+        "params": pcontent,
+        "package_version": __version__,
+        "disclosure_threshold": k,
+        "grid": {"unit": "month", "days_per_month": MONTH_DAYS, "months_per_interval": _settings(pset)["grid_months"]},
+        "settings": _settings(pset),
+        "disclosure": disclosure,
+        "members": {n: hashlib.sha256(b).hexdigest() for n, b in sorted(members.items())},
+    }
+    manifest["content_sha256"] = hashlib.sha256(json.dumps(manifest["members"], sort_keys=True).encode()).hexdigest()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "x", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
+        for n, b in sorted(members.items()):
+            z.writestr(n, b)
+    return manifest
+
+
+@dataclass
+class SiteFile:
+    """A site file read and checked: its manifest, its tables and its SHA-256."""
+
+    path: Path
+    manifest: dict
+    tables: dict = field(default_factory=dict)
+    cox: dict | None = None
+    sha256: str = ""
+
+    @property
+    def site(self) -> str:
+        return self.manifest["site"]
+
+    def __repr__(self) -> str:
+        return f"<SiteFile {self.site!r} tables={len(self.tables)} sha256={self.sha256[:8]}>"
+
+
+def read_site(path, *, params_sha256: str | None = None, version: str | None = None) -> SiteFile:
+    """Read a site file and refuse it when it was tampered with (a member whose SHA-256 differs
+    from the manifest), or made with another package version or parameter set.
+
+    Raises
+    ------
+    SiteFileError
+        Naming the file, the site and the mismatch.
+    """
+    from . import __version__
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+        z = zipfile.ZipFile(io.BytesIO(raw))
+        manifest = json.loads(z.read("manifest.json"))
+        site = manifest["site"]
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as e:
+        raise SiteFileError(f"{path}: not a readable site file ({e})") from None
+    where = f"{path.name} (site {site!r})"
+    names = set(z.namelist()) - {"manifest.json"}
+    listed = manifest.get("members", {})
+    if names != set(listed):
+        raise SiteFileError(f"{where}: refused, tampered with: files {sorted(names ^ set(listed))} "
+                            "are not those listed in its manifest")
+    blobs = {}
+    for n in sorted(names):
+        b = z.read(n)
+        if hashlib.sha256(b).hexdigest() != listed[n]:
+            raise SiteFileError(f"{where}: refused, tampered with: the SHA-256 of {n} differs from its manifest")
+        blobs[n] = b
+    if hashlib.sha256(json.dumps(listed, sort_keys=True).encode()).hexdigest() != manifest.get("content_sha256"):
+        raise SiteFileError(f"{where}: refused, tampered with: the manifest's content hash does not match")
+    want = version or __version__
+    if manifest.get("package_version") != want:
+        raise SiteFileError(f"{where}: refused, made with ixl-eval {manifest.get('package_version')}, "
+                            f"this is {want}: every site must use the same version")
+    if params_sha256 is not None and manifest.get("params_sha256") != params_sha256:
+        raise SiteFileError(f"{where}: refused, made with another parameter set "
+                            f"(hash {str(manifest.get('params_sha256'))[:12]}, expected {params_sha256[:12]})")
+    sf = SiteFile(path, manifest, sha256=hashlib.sha256(raw).hexdigest())
+    for n, b in blobs.items():
+        if n.endswith(".parquet"):
+            sf.tables[n[:-8]] = pd.read_parquet(io.BytesIO(b))
+        elif n == "cox.json":
+            sf.cox = json.loads(b)
+    return sf
+
+
+def describe_site(path, lang: str = "en") -> str:
+    """What a site file sends, in words, for the site's data-protection officer."""
+    sf = read_site(path)
+    m = sf.manifest
+    k = m["disclosure_threshold"]
+    it = lang == "it"
+    lines = []
+    if it:
+        lines += [f"File del sito {m['site']!r} ({sf.path.name}), estrazione del {m['extract_date']}, "
+                  f"ixl-eval {m['package_version']}.",
+                  f"Non contiene record di persone: solo conteggi aggregati, ognuno pari a 0 o almeno {k}, "
+                  "e i coefficienti di un modello.", ""]
+    else:
+        lines += [f"Site file of {m['site']!r} ({sf.path.name}), extract of {m['extract_date']}, "
+                  f"ixl-eval {m['package_version']}.",
+                  f"It holds no records of people: only aggregate counts, each 0 or at least {k}, "
+                  "and the coefficients of one model.", ""]
+    dis = {d["table"]: d for d in m["disclosure"]}
+    for name, tb in sf.tables.items():
+        if name == "kpi":
+            shown = int(tb[list(KPI_COUNTS)].notna().sum().sum())
+            lines.append((f"- kpi: conteggi trimestrali ({len(tb)} trimestri, {len(KPI_COUNTS)} indicatori: "
+                          f"{', '.join(KPI_COUNTS)}); {shown} celle, {dis['kpi']['withheld_cells']} trattenute perché sotto {k}.")
+                         if it else
+                         (f"- kpi: quarterly counts ({len(tb)} quarters, {len(KPI_COUNTS)} indicators: "
+                          f"{', '.join(KPI_COUNTS)}); {shown} cells, {dis['kpi']['withheld_cells']} withheld as below {k}."))
+            continue
+        what, by = name.split("__")
+        subj = {"ttp": ("tempo all'inserimento (eventi: inserimento, ritiro)", "time to placement (events: placement, withdrawal)"),
+                "conv": ("trasformazione dei contratti a termine (eventi: trasformazione, fine)",
+                         "conversion of fixed-term contracts (events: conversion, end)")}[what][0 if it else 1]
+        d = dis.get(name, {})
+        levels = list(dict.fromkeys(tb["level"])) if len(tb) else []
+        if it:
+            lines.append(f"- {name}: {subj}, per {by} ({len(levels)} gruppi: {', '.join(levels)}); "
+                         f"per ogni intervallo: persone a rischio all'inizio, eventi per causa, censurati. "
+                         f"{d.get('intervals', 0)} intervalli (da {d.get('fine_intervals', 0)} mesi uniti per protezione)"
+                         + (f"; gruppi trattenuti: {', '.join(d['withheld_levels'])}" if d.get("withheld_levels") else "") + ".")
+        else:
+            lines.append(f"- {name}: {subj}, by {by} ({len(levels)} groups: {', '.join(levels)}); "
+                         f"per interval: people at risk at its start, events by cause, censored. "
+                         f"{d.get('intervals', 0)} intervals (merged from {d.get('fine_intervals', 0)} months for protection)"
+                         + (f"; groups withheld: {', '.join(d['withheld_levels'])}" if d.get("withheld_levels") else "") + ".")
+    if sf.cox:
+        c = sf.cox
+        lines.append((f"- cox: modello di Cox del tempo all'inserimento ({', '.join(c['covariates'])}; strati "
+                      f"{', '.join(c['strata']) or 'nessuno'}): {len(c['terms'])} coefficienti, la loro covarianza, "
+                      f"n = {c['n']}, eventi = {c['events']}.") if it else
+                     (f"- cox: Cox model of time to placement ({', '.join(c['covariates'])}; strata "
+                      f"{', '.join(c['strata']) or 'none'}): {len(c['terms'])} coefficients, their covariance, "
+                      f"n = {c['n']}, events = {c['events']}."))
+        if c.get("levels_left_out"):
+            lines.append(("  Gruppi esclusi dal modello (meno di {k} inserimenti): " if it else
+                          "  Groups left out of the model (fewer than {k} placements): ").format(k=k)
+                         + ", ".join(c["levels_left_out"]))
+    else:
+        why = dis.get("cox", {}).get("withheld", "")
+        lines.append(f"- cox: {'trattenuto' if it else 'withheld'} ({why}).")
+    lines += ["", ("Identità: SHA-256 dei dati " if it else "Identity: data SHA-256 ") + m["data_sha256"][:16]
+              + "…, " + ("parametri " if it else "parameters ") + m["params_sha256"][:16] + "…"]
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------------ pooling
+def common_starts(tables) -> np.ndarray:
+    """The finest grid all sites' grids can be merged onto: the interval starts every site has."""
+    sets = [np.round(t["start"].to_numpy(float), 6) for t in tables if len(t)]
+    if not sets:
+        return np.array([0.0])
+    common = set(sets[0])
+    for x in sets[1:]:
+        common &= set(x)
+    return np.array(sorted(common))
+
+
+def pool_risk_tables(site_tables: dict, causes=(1, 2)) -> tuple[pd.DataFrame, dict, np.ndarray]:
+    """Sum the risk tables of several sites on their common grid.
+
+    Parameters
+    ----------
+    site_tables : dict
+        ``{site: risk table}`` (one grouping).
+
+    Returns
+    -------
+    (DataFrame, dict, ndarray)
+        The summed table (levels present at every site), ``{level: [sites]}`` for the levels a
+        site withheld, and the common grid.
+    """
+    tabs = {s: t for s, t in site_tables.items() if len(t)}
+    starts = common_starts(tabs.values())
+    regr = {s: regrid(t.assign(start=np.round(t["start"].astype(float), 6)), starts, causes) for s, t in tabs.items()}
+    levels = list(dict.fromkeys(lv for t in regr.values() for lv in t["level"]))
+    partial = {lv: [s for s, t in regr.items() if lv not in set(t["level"])] for lv in levels}
+    partial = {lv: miss for lv, miss in partial.items() if miss}
+    keep = [lv for lv in levels if lv not in partial]
+    cols = list(COUNT_COLS[:1]) + [f"events_{c}" for c in causes] + ["censored"]
+    parts = []
+    for lv in keep:
+        subs = [t[t.level == lv].sort_values("start").reset_index(drop=True) for t in regr.values()]
+        tot = subs[0].copy()
+        for c in cols:
+            tot[c] = sum(x[c].astype(float) for x in subs)
+        parts.append(tot)
+    summed = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return summed, partial, starts
+
+
+def _words_heterogeneity(m: dict, lang: str) -> str:
+    i2 = 100 * m["I2"]
+    if lang == "it":
+        lvl = "bassa" if i2 < 25 else "moderata" if i2 < 50 else "alta" if i2 < 75 else "molto alta"
+        test = ("le differenze tra le città sono più grandi di quanto il caso spieghi"
+                if m["Q_p"] < 0.05 else "le differenze tra le città sono compatibili con il caso")
+        return (f"eterogeneità {lvl}: I² = {i2:.0f}% della variabilità tra città non è dovuta al caso; "
+                f"varianza tra città τ² = {m['tau2']:.3g}; test Q = {m['Q']:.2f} con {m['df']} gradi di libertà, "
+                f"p = {m['Q_p']:.3g}: {test}.")
+    lvl = "low" if i2 < 25 else "moderate" if i2 < 50 else "high" if i2 < 75 else "very high"
+    test = ("the cities differ more than chance explains" if m["Q_p"] < 0.05
+            else "the differences between cities are compatible with chance")
+    return (f"{lvl} heterogeneity: I² = {i2:.0f}% of the variation between cities is not due to chance; "
+            f"between-city variance τ² = {m['tau2']:.3g}; Q = {m['Q']:.2f} on {m['df']} df, p = {m['Q_p']:.3g}: {test}.")
+
+
+def meta_cox(fits: dict, conf_level: float = 0.95) -> pd.DataFrame:
+    """Per term common to every site's fit: the fixed and DerSimonian–Laird random-effects pooled
+    log hazard ratio, with heterogeneity.
+
+    Parameters
+    ----------
+    fits : dict
+        ``{site: cox dict of a site file}``.
+    """
+    from scipy.stats import norm
+
+    z = norm.ppf(0.5 + conf_level / 2)
+    fits = {s: f for s, f in fits.items() if f}
+    if not fits:
+        return pd.DataFrame()
+    terms = [t for t in next(iter(fits.values()))["terms"] if all(t in f["terms"] for f in fits.values())]
+    rows = []
+    for t in terms:
+        b = [f["coef"][f["terms"].index(t)] for f in fits.values()]
+        se = [math.sqrt(f["covariance"][f["terms"].index(t)][f["terms"].index(t)]) for f in fits.values()]
+        m = meta_analysis(b, se)
+        rows.append({"term": t, **{k: v for k, v in m.items() if k != "weights_fixed"},
+                     "sites": list(fits), "site_coef": b, "site_se": se, "site_weight": m["weights_fixed"],
+                     "hr_fixed": math.exp(m["fixed"]), "lower_fixed": math.exp(m["fixed"] - z * m["fixed_se"]),
+                     "upper_fixed": math.exp(m["fixed"] + z * m["fixed_se"]),
+                     "hr_random": math.exp(m["random"]), "lower_random": math.exp(m["random"] - z * m["random_se"]),
+                     "upper_random": math.exp(m["random"] + z * m["random_se"])})
+    return pd.DataFrame(rows)
+
+
+def _forest_png(meta: pd.DataFrame, lang: str) -> str:
+    """A forest plot of the sites and the pooled hazard ratios, as a base64 PNG."""
+    import base64
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels, est, lo, hi, bold = [], [], [], [], []
+    for _, r in meta.iterrows():
+        for s, b, se in zip(r["sites"], r["site_coef"], r["site_se"]):
+            labels.append(f"{r['term']} · {s}")
+            est.append(math.exp(b)); lo.append(math.exp(b - 1.96 * se)); hi.append(math.exp(b + 1.96 * se)); bold.append(False)
+        for kind, name in (("fixed", "effetto fisso" if lang == "it" else "fixed effect"),
+                           ("random", "effetti casuali" if lang == "it" else "random effects")):
+            labels.append(f"{r['term']} · {name}")
+            est.append(r[f"hr_{kind}"]); lo.append(r[f"lower_{kind}"]); hi.append(r[f"upper_{kind}"]); bold.append(True)
+    fig, ax = plt.subplots(figsize=(7, 0.28 * len(labels) + 1))
+    y = np.arange(len(labels))[::-1]
+    for yi, e, a, b, bd in zip(y, est, lo, hi, bold):
+        ax.plot([a, b], [yi, yi], color="black" if bd else "#555", lw=2 if bd else 1)
+        ax.plot([e], [yi], marker="D" if bd else "s", color="#b00" if bd else "#333", ms=6 if bd else 4)
+    ax.axvline(1, color="#999", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=7)
+    ax.set_xlabel("hazard ratio (scala log)" if lang == "it" else "hazard ratio (log scale)")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
