@@ -682,7 +682,8 @@ def pool_risk_tables(site_tables: dict, causes=(1, 2)) -> tuple[pd.DataFrame, di
     starts = common_starts(tabs.values())
     regr = {s: regrid(t.assign(start=np.round(t["start"].astype(float), 6)), starts, causes) for s, t in tabs.items()}
     levels = list(dict.fromkeys(lv for t in regr.values() for lv in t["level"]))
-    partial = {lv: [s for s, t in regr.items() if lv not in set(t["level"])] for lv in levels}
+    # a site whose table is empty withheld every level: no level of this grouping is complete
+    partial = {lv: [s for s in site_tables if s not in regr or lv not in set(regr[s]["level"])] for lv in levels}
     partial = {lv: miss for lv, miss in partial.items() if miss}
     keep = [lv for lv in levels if lv not in partial]
     cols = list(COUNT_COLS[:1]) + [f"events_{c}" for c in causes] + ["censored"]
@@ -1058,7 +1059,7 @@ def site_of(participant_id: str, enrolled_on: str) -> str:
     different size and case mix: about half the people go to ``bologna``; of the others, people
     enrolled from 2021 go mostly to ``modena`` and earlier ones mostly to ``ferrara``.
 
-    >>> site_of("P000010", "2019-03-01"), site_of("P000017", "2022-05-02"), site_of("P000018", "2018-01-09")
+    >>> site_of("P000010", "2019-03-01"), site_of("P000017", "2022-05-02"), site_of("P000019", "2018-01-09")
     ('bologna', 'modena', 'ferrara')
     """
     h = int("".join(ch for ch in participant_id if ch.isdigit()) or 0)
