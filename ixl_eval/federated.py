@@ -354,7 +354,8 @@ def _settings(pset) -> dict:
     cov = list(getattr(nb, "cox_covariates", None) or ["gender", "age_band"])
     strata = list(getattr(nb, "cox_strata", None) or [])
     return {"subgroups": subgroups, "cox_covariates": cov, "cox_strata": strata,
-            "conversion_groups": ["employer_size"], "grid_months": 1}
+            "conversion_groups": ["employer_size"],
+            "grid_months": int(getattr(pset, "multi_site_grid_months", 1))}
 
 
 def site_tables(ds, pset) -> dict:
