@@ -433,6 +433,49 @@ def _check_counts(members: dict, k: int, where: str) -> None:
                     raise DisclosureError(f"{where}: {n} column {c} holds a count below {k}; nothing was written")
 
 
+def _ips_summary(ds, pset, k: int) -> tuple[dict | None, str]:
+    """The site's IPS effect estimates and balance summaries (no per-covariate means: with the
+    arm sizes, the mean of an indicator would give a count back).
+
+    Per contrast (``offer``, ``start``) and method (``iptw``, ``matching``): arm sizes, the log
+    hazard ratio and the risk difference of the headline outcome with their standard errors
+    (from the 95% intervals), the largest |SMD| after adjustment, the number of terms at or above
+    the balance threshold, and the verdict. A contrast with an arm below ``k`` is withheld.
+    """
+    from . import ips
+
+    nb = pset.selected().get("efficacia_ips")
+    if nb is None:
+        return None, "IPS not in the parameter set"
+    kw = {x: getattr(nb, x) for x in ("headline", "trim", "caliper", "min_per_arm", "balance_threshold", "seed")
+          if hasattr(nb, x)}
+    try:
+        a = ips.analyse(ds, cutoff=pset.cutoff, conditional=False, **kw)
+    except (ValueError, np.linalg.LinAlgError) as e:
+        return None, f"IPS analysis not possible at this site: {e}"
+    out, notes = {"headline": a.params["headline"], "balance_threshold": a.params["balance_threshold"]}, []
+    z = 1.959963984540054
+    for contrast, eff in a.effects.items():
+        for method, bal in (("iptw", eff.balance_iptw), ("matching", eff.balance_match)):
+            hr, rd = eff.get("hazard_ratio", method), eff.get(a.params["headline"], method)
+            nt, nc = int(hr["n_treated"]), int(hr["n_control"])
+            if 0 < nt < k or 0 < nc < k:
+                notes.append(f"{contrast}/{method} withheld: an arm has fewer than {k} people")
+                continue
+            smd = bal["smd_after"].abs()
+            ok = all(np.isfinite([hr["estimate"], hr["ci_low"], hr["ci_high"], rd["estimate"], rd["ci_low"], rd["ci_high"]]))
+            out[f"{contrast}__{method}"] = {
+                "n_treated": nt, "n_control": nc,
+                "log_hr": float(np.log(hr["estimate"])) if ok else None,
+                "log_hr_se": float((np.log(hr["ci_high"]) - np.log(hr["ci_low"])) / (2 * z)) if ok else None,
+                "risk_difference": float(rd["estimate"]) if ok else None,
+                "risk_difference_se": float((rd["ci_high"] - rd["ci_low"]) / (2 * z)) if ok else None,
+                "max_abs_smd_after": float(smd.max()), "terms": int(len(smd)),
+                "terms_unbalanced": int((smd >= a.params["balance_threshold"]).sum()),
+                "conclusive": bool(eff.verdict[method][0]), "reasons": list(eff.verdict[method][1])}
+    return out, "; ".join(notes)
+
+
 def _parquet_bytes(df: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     df.to_parquet(buf, index=False)
@@ -497,6 +540,10 @@ def export_site(params_path, data_dir, site: str, out, *, extract_date=None) -> 
     members["cox.json"] = json.dumps(cox, indent=1).encode()
     if why:
         disclosure.append({"table": "cox", "withheld" if cox is None else "coarsened": why})
+    ipsd, why = _ips_summary(ds, pset, k)
+    members["ips.json"] = json.dumps(ipsd, indent=1).encode()
+    if why:
+        disclosure.append({"table": "ips", "withheld": why})
     _check_counts(members, k, f"site {site}")
     manifest = {
         "format": FORMAT_VERSION,
@@ -531,6 +578,7 @@ class SiteFile:
     manifest: dict
     tables: dict = field(default_factory=dict)
     cox: dict | None = None
+    ips: dict | None = None
     sha256: str = ""
 
     @property
@@ -587,6 +635,8 @@ def read_site(path, *, params_sha256: str | None = None, version: str | None = N
             sf.tables[n[:-8]] = pd.read_parquet(io.BytesIO(b))
         elif n == "cox.json":
             sf.cox = json.loads(b)
+        elif n == "ips.json":
+            sf.ips = json.loads(b)
     return sf
 
 
@@ -648,6 +698,14 @@ def describe_site(path, lang: str = "en") -> str:
     else:
         why = dis.get("cox", {}).get("withheld", "")
         lines.append(f"- cox: {'trattenuto' if it else 'withheld'} ({why}).")
+    if sf.ips:
+        parts = [x for x in sf.ips if "__" in x]
+        lines.append((f"- ips: per confronto e metodo ({', '.join(parts)}): persone per braccio, log hazard ratio e "
+                      f"differenza di rischio ({sf.ips['headline']}) con errore standard, massimo |SMD| dopo "
+                      "l'aggiustamento e numero di termini non bilanciati, esito (conclusivo o no).") if it else
+                     (f"- ips: per contrast and method ({', '.join(parts)}): people per arm, log hazard ratio and risk "
+                      f"difference ({sf.ips['headline']}) with standard errors, largest |SMD| after adjustment and "
+                      "number of unbalanced terms, verdict (conclusive or not)."))
     lines += ["", ("Identità: SHA-256 dei dati " if it else "Identity: data SHA-256 ") + m["data_sha256"][:16]
               + "…, " + ("parametri " if it else "parameters ") + m["params_sha256"][:16] + "…"]
     return "\n".join(lines) + "\n"
@@ -991,6 +1049,72 @@ def pool(params_path, site_files, *, outputs_dir=None) -> Path:
                    caption_it="Meta-analisi del modello di Cox", caption_en="Meta-analysis of the Cox model", lines="none")
     tables += [t_cox, t_meta]
 
+    # --- IPS: per-site estimates and balance, pooled over the sites whose estimate is conclusive
+    ips_rows, ips_meta_rows = [], []
+    for contrast in ("offer", "start"):
+        for method in ("iptw", "matching"):
+            key = f"{contrast}__{method}"
+            for s in sites:
+                e = (s.ips or {}).get(key)
+                if not e:
+                    continue
+                hr_ok = e["log_hr"] is not None
+                ips_rows.append({"contrast": contrast, "method": method, "site": s.site,
+                                 "n_treated": e["n_treated"], "n_control": e["n_control"],
+                                 "hr": math.exp(e["log_hr"]) if hr_ok else np.nan,
+                                 "hr_lower": math.exp(e["log_hr"] - 1.96 * e["log_hr_se"]) if hr_ok else np.nan,
+                                 "hr_upper": math.exp(e["log_hr"] + 1.96 * e["log_hr_se"]) if hr_ok else np.nan,
+                                 "rd": e["risk_difference"] if hr_ok else np.nan,
+                                 "max_smd": e["max_abs_smd_after"], "unbalanced": float(e["terms_unbalanced"]),
+                                 "conclusive": T("sì", "yes") if e["conclusive"] else
+                                 "no (" + ", ".join(e["reasons"]) + ")"})
+            use = [(s.site, s.ips[key]) for s in sites if s.ips and s.ips.get(key) and s.ips[key]["conclusive"]
+                   and s.ips[key]["log_hr"] is not None]
+            if method == "iptw" and len(use) >= 2:
+                for measure, b, se in (("log_hr", "log_hr", "log_hr_se"), ("risk_difference", "risk_difference", "risk_difference_se")):
+                    m = meta_analysis([e[b] for _, e in use], [e[se] for _, e in use])
+                    tr = math.exp if measure == "log_hr" else (lambda x: x)
+                    ips_meta_rows.append({"contrast": contrast, "measure": "hazard_ratio" if measure == "log_hr" else "risk_difference",
+                                          "sites": ", ".join(x for x, _ in use),
+                                          "fixed": tr(m["fixed"]), "fixed_lower": tr(m["fixed"] - 1.96 * m["fixed_se"]),
+                                          "fixed_upper": tr(m["fixed"] + 1.96 * m["fixed_se"]),
+                                          "random": tr(m["random"]), "random_lower": tr(m["random"] - 1.96 * m["random_se"]),
+                                          "random_upper": tr(m["random"] + 1.96 * m["random_se"]),
+                                          "Q": m["Q"], "Q_p": m["Q_p"], "I2": m["I2"], "tau2": m["tau2"]})
+                    if measure == "log_hr":
+                        rec(f"ips_hr_fixed__{contrast}", math.exp(m["fixed"]), ci_low=math.exp(m["fixed"] - 1.96 * m["fixed_se"]),
+                            ci_high=math.exp(m["fixed"] + 1.96 * m["fixed_se"]), unit="ratio")
+                        words.append(T(f"IPS ({contrast}, IPTW, hazard ratio): ", f"IPS ({contrast}, IPTW, hazard ratio): ")
+                                     + _words_heterogeneity(m, lang))
+    t_ips = Table("ips_by_site", pd.DataFrame(ips_rows, columns=["contrast", "method", "site", "n_treated", "n_control", "hr",
+                                                                 "hr_lower", "hr_upper", "rd", "max_smd", "unbalanced", "conclusive"]),
+                  [Col("contrast", "Confronto", "Contrast"), Col("method", "Metodo", "Method"), Col("site", "Città", "Site"),
+                   Col("n_treated", "Persone IPS", "IPS people", role="count", measure="ips_treated"),
+                   Col("n_control", "Persone di confronto", "Comparison people", role="count", measure="ips_control"),
+                   Col("hr", "Hazard ratio", "Hazard ratio", role="estimate", decimals=2, ci=("hr_lower", "hr_upper")),
+                   Col("hr_lower", "inf.", "lower", role="lower", decimals=2), Col("hr_upper", "sup.", "upper", role="upper", decimals=2),
+                   Col("rd", "Differenza di rischio", "Risk difference", role="estimate", decimals=1, pct=True),
+                   Col("max_smd", "Massimo |SMD| dopo", "Largest |SMD| after", role="number", decimals=3),
+                   Col("unbalanced", "Termini non bilanciati", "Unbalanced terms", role="number"),
+                   Col("conclusive", "Conclusivo", "Conclusive", role="text")],
+                  caption_it="IPS per città: stime e bilanciamento", caption_en="IPS by site: estimates and balance", lines="none")
+    t_ips_meta = Table("ips_meta", pd.DataFrame(ips_meta_rows, columns=["contrast", "measure", "sites", "fixed", "fixed_lower",
+                                                                       "fixed_upper", "random", "random_lower", "random_upper",
+                                                                       "Q", "Q_p", "I2", "tau2"]),
+                       [Col("contrast", "Confronto", "Contrast"), Col("measure", "Misura", "Measure"),
+                        Col("sites", "Città con stima conclusiva", "Sites with a conclusive estimate", role="text"),
+                        Col("fixed", "Effetto fisso", "Fixed effect", role="number", decimals=3),
+                        Col("fixed_lower", "inf.", "lower", role="number", decimals=3),
+                        Col("fixed_upper", "sup.", "upper", role="number", decimals=3),
+                        Col("random", "Effetti casuali", "Random effects", role="number", decimals=3),
+                        Col("random_lower", "inf.", "lower", role="number", decimals=3),
+                        Col("random_upper", "sup.", "upper", role="number", decimals=3),
+                        Col("Q", "Q di Cochran", "Cochran's Q", role="number", decimals=2), Col("Q_p", "p (Q)", "p (Q)", role="p"),
+                        Col("I2", "I²", "I²", role="share", decimals=0), Col("tau2", "τ²", "τ²", role="number", decimals=4)],
+                       caption_it="IPS: meta-analisi delle stime IPTW delle città", caption_en="IPS: meta-analysis of the sites' IPTW estimates",
+                       lines="none")
+    tables += [t_ips, t_ips_meta]
+
     prot = protect(tables, k)
     started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     outputs = Path(outputs_dir) if outputs_dir else OUTPUTS_DIR
@@ -1028,6 +1152,12 @@ def pool(params_path, site_files, *, outputs_dir=None) -> Path:
          "tables": [ht(t_meta), ht(t_cox)],
          "image": _forest_png(meta, lang) if len(meta) else None,
          "alt": T("Grafico a foresta degli hazard ratio per città e congiunti", "Forest plot of hazard ratios by site and pooled")},
+        {"heading": T("IPS: efficacia per città e congiunta", "IPS: effectiveness by site and pooled"),
+         "paras": [T("Ogni città stima l'effetto di IPS con il proprio punteggio di propensione; si combinano solo le stime "
+                     "IPTW conclusive (bilanciate, bracci abbastanza grandi).",
+                     "Each site estimates the effect of IPS with its own propensity score; only conclusive IPTW estimates "
+                     "(balanced, arms large enough) are combined.")],
+         "tables": [ht(t_ips_meta), ht(t_ips)]},
     ]
     env = jinja2.Environment(autoescape=True)
     title = T("Analisi congiunta di più città", "Pooled analysis of several sites")

@@ -179,6 +179,11 @@ def test_no_count_below_k_in_any_export(fed):
                 elif n == "cox.json":
                     cox = json.loads(z.read(n))
                     assert cox is None or (cox["n"] >= k and cox["events"] >= k)
+                elif n == "ips.json":
+                    ips = json.loads(z.read(n)) or {}
+                    for key, e in ips.items():
+                        if isinstance(e, dict):
+                            assert e["n_treated"] >= k and e["n_control"] >= k, (site, key)
                 else:
                     assert n == "manifest.json", n
 
@@ -232,3 +237,27 @@ def test_refusals(fed, capsys, tmp_path):
     err = capsys.readouterr().err
     assert rc != 0 and "modena" in err and "another parameter set" in err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_ips_pooled_from_conclusive_site_estimates(fed):
+    pooled = pd.read_csv(fed["run"] / "tables" / "pool__ips_meta.csv", encoding="utf-8-sig")
+    row = pooled[(pooled.contrast == "offer") & (pooled.measure == "hazard_ratio")].iloc[0]
+    use = [sf.ips["offer__iptw"] for sf in fed["sites"].values()
+           if sf.ips and sf.ips.get("offer__iptw", {}).get("conclusive")]
+    m = F.meta_analysis([e["log_hr"] for e in use], [e["log_hr_se"] for e in use])
+    assert row["fixed"] == pytest.approx(np.exp(m["fixed"]), rel=1e-8)
+    for sf in fed["sites"].values():  # balance summaries only: no covariate means leave a site
+        for key, e in sf.ips.items():
+            if isinstance(e, dict):
+                assert not any(x.startswith("mean") for x in e), key
+
+
+def test_english_report(fed, tmp_path):
+    en = Path(__file__).resolve().parents[1] / "params" / "english.yaml"
+    files = []
+    for site in ("bologna", "ferrara"):
+        files.append(tmp_path / f"{site}.zip")
+        F.export_site(en, fed["dirs"][site], site, files[-1])
+    run = F.pool(en, files, outputs_dir=tmp_path / "out")
+    html = (run / "pool.html").read_text()
+    assert 'lang="en"' in html and "SYNTHETIC DATA" in html and "heterogeneity" in html
