@@ -35,13 +35,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .exceptions import IxlEvalError
+from .exceptions import SiteFileError
 
 __all__ = [
     "SiteFileError",
     "month_grid",
     "grid_table",
     "grid_estimates",
+    "GridSurvival",
     "grid_logrank",
     "coarsen",
     "meta_analysis",
@@ -61,13 +62,6 @@ CONV_CAUSES = (1, 2)         # conversion, end without conversion
 COUNT_COLS = ("n_risk", "events_1", "events_2", "censored")
 KPI_COUNTS = ("enrolments", "interviewed", "interview_eligible", "interview_too_recent", "interview_done",
               "interviewed_within", "placements", "permanent", "persons_placed", "first_placed")
-
-
-class SiteFileError(IxlEvalError):
-    """A site file is refused: unreadable, tampered with, or made with another package version or
-    parameter set. The message names the site and the mismatch."""
-
-    exit_code = 8
 
 
 # ------------------------------------------------------------------------------------ the grid
@@ -190,6 +184,56 @@ def grid_estimates(table: pd.DataFrame, causes=(1, 2), *, cause: int = 1, conf_l
         for c in causes:
             out[f"cif_{c}"] = np.cumsum(np.where(n > 0, s_before * d[c] / n, 0.0))
     return pd.DataFrame(out)
+
+
+class GridSurvival:
+    """Kaplan–Meier and Aalen–Johansen of one group on a grid, from its risk table (summed over
+    sites, or built from records by :func:`grid_table`): a thin estimator around
+    :func:`grid_estimates`.
+
+    Parameters
+    ----------
+    cause : int
+        The event of the Kaplan–Meier curve (other causes censored).
+    conf_level : float
+
+    Attributes
+    ----------
+    table_ : DataFrame
+        :func:`grid_estimates` of the table.
+    n_ : int
+        People at risk at the start of the grid.
+    n_events_ : dict
+        Events by cause.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"time": [10., 40., 40., 70., 95.], "event": [1, 2, 1, 0, 1]})
+    >>> gs = GridSurvival().fit(grid_table(f, None, [0, 30, 60]))
+    >>> gs
+    <GridSurvival n=5, events={1: 3, 2: 1}, intervals=3>
+    >>> gs.table_["cif_1"].round(2).tolist()
+    [0.2, 0.4, 0.6]
+    """
+
+    def __init__(self, cause: int = 1, conf_level: float = 0.95, causes=(1, 2)):
+        self.cause = cause
+        self.conf_level = conf_level
+        self.causes = tuple(causes)
+
+    def fit(self, table: pd.DataFrame) -> "GridSurvival":
+        if table["level"].nunique() > 1:
+            raise ValueError("GridSurvival fits one group: select one level of the risk table")
+        tb = table.sort_values("start")
+        self.table_ = grid_estimates(tb, self.causes, cause=self.cause, conf_level=self.conf_level)
+        self.n_ = int(tb["n_risk"].iloc[0]) if len(tb) else 0
+        self.n_events_ = {c: int(tb[f"events_{c}"].sum()) for c in self.causes}
+        return self
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "table_"):
+            return "<GridSurvival (not fitted)>"
+        return f"<GridSurvival n={self.n_}, events={self.n_events_}, intervals={len(self.table_)}>"
 
 
 def grid_logrank(table: pd.DataFrame, *, cause: int = 1) -> dict:
@@ -529,8 +573,16 @@ def export_site(params_path, data_dir, site: str, out, *, extract_date=None) -> 
         members[f"{name}.parquet"] = _parquet_bytes(coarse)
     kpi = fine["kpi"].copy()
     withheld_kpi = []
+    from .disclosure import protect
+    from .report.table import Col, Table
+
+    # the same control as a published table; the indicators of a row are nested, not additive,
+    # and the quarters are not summed to a total here, so only the threshold applies
+    t_kpi = Table("kpi", kpi.assign(period=kpi["period"].astype(str)),
+                  [Col("period", "Trimestre", "Quarter")] + [Col(c, c, c, role="count") for c in KPI_COUNTS], lines="none")
+    protect([t_kpi], k)
     for c in KPI_COUNTS:
-        small = (kpi[c] > 0) & (kpi[c] < k)
+        small = t_kpi.hidden(c)
         if small.any():
             withheld_kpi += [f"{p}/{c}" for p in kpi.loc[small, "period"]]
         kpi[c] = kpi[c].astype(float).where(~small)
@@ -925,7 +977,7 @@ def pool(params_path, site_files, *, outputs_dir=None) -> Path:
     for name, (summed, partial, starts) in pooled.items():
         what, by = name.split("__")
         for lv in dict.fromkeys(summed["level"]) if len(summed) else []:
-            e = grid_estimates(summed[summed.level == lv], cause=1)
+            e = GridSurvival(cause=1).fit(summed[summed.level == lv]).table_
             tb = summed[summed.level == lv].sort_values("start").reset_index(drop=True)
             for i in range(len(e)):
                 est_rows.append({"analysis": what, "grouping": by, "level": lv,
