@@ -238,9 +238,14 @@ class GridSurvival:
 
 def grid_logrank(table: pd.DataFrame, *, cause: int = 1) -> dict:
     """k-sample log-rank test from a risk table with several levels on one grid (the formula of
-    :func:`ixl_eval.survival.logrank`, hypergeometric variance)."""
+    :func:`ixl_eval.survival.logrank`, hypergeometric variance), over the closed intervals (all
+    intervals when there is only one)."""
     from scipy.stats import chi2
 
+    # the open last interval is left out when there are closed ones: a site may have ended its
+    # follow-up there (see coarsen), so only the closed intervals are the same at every site
+    if table["start"].nunique() > 1:
+        table = table[table["start"] < table["start"].max()]
     levels = list(dict.fromkeys(table["level"]))
     Y = np.stack([table[table.level == lv].sort_values("start")["n_risk"].to_numpy(float) for lv in levels], axis=1)
     D = np.stack([table[table.level == lv].sort_values("start")[f"events_{cause}"].to_numpy(float) for lv in levels], axis=1)
@@ -264,13 +269,31 @@ def _ok(v, k: int) -> bool:
     return v == 0 or v >= k
 
 
-def coarsen(table: pd.DataFrame, k: int, causes=(1, 2)) -> tuple[pd.DataFrame, dict]:
+#: Interval boundaries (in months) a coarsened grid may keep. Every site cuts only at these, so
+#: the sites' grids share most of their boundaries and the pooled grid (the boundaries every site
+#: kept) stays fine; free cuts at any month would rarely line up across sites.
+LANDMARK_MONTHS = (1, 2, 3, 4, 5, 6, 9, 12, 15, 18, 24, 30, 36, 42, 48, 60, 72, 84, 96, 108, 120)
+
+
+def landmark_intervals(grid_months: int = 1) -> set:
+    """Interval indices (of a grid of ``grid_months`` months) at which :func:`coarsen` may cut:
+    the landmark months that fall on the grid, and every whole year.
+
+    >>> sorted(landmark_intervals(3))[:6]
+    [1, 2, 3, 4, 5, 6]
+    """
+    return ({m // grid_months for m in LANDMARK_MONTHS if m % grid_months == 0}
+            | {j for j in range(1, 400) if (j * grid_months) % 12 == 0})
+
+
+def coarsen(table: pd.DataFrame, k: int, causes=(1, 2), landmarks=None) -> tuple[pd.DataFrame, dict]:
     """Merge grid intervals (and withhold levels) until every count is 0 or at least ``k``.
 
     Intervals are merged from left to right: an interval is closed only when, for every level,
     its events by cause and censored are 0 or ≥ k and the number at risk at the next start is 0
     or ≥ k; what remains at the end is merged backwards until it passes. A level whose whole
-    follow-up still has a count in 1..k−1 (or fewer than k people) is withheld.
+    follow-up still has a count in 1..k−1 (or fewer than k people) is withheld. ``landmarks``
+    (interval indices): the only places a cut may be made (default: anywhere).
 
     Returns
     -------
@@ -296,20 +319,30 @@ def coarsen(table: pd.DataFrame, k: int, causes=(1, 2)) -> tuple[pd.DataFrame, d
         for j in range(J):
             for lv in kept:
                 acc[lv] += ev[lv][j]
-            if j + 1 < J and all(all(_ok(x, k) for x in acc[lv]) and _ok(nr[lv][j + 1], k) for lv in kept):
+            if j + 1 < J and (landmarks is None or (j + 1) in landmarks) and \
+                    all(all(_ok(x, k) for x in acc[lv]) and _ok(nr[lv][j + 1], k) for lv in kept):
                 cuts.append(j + 1)
                 acc = {lv: np.zeros(len(cols), np.int64) for lv in kept}
         # the tail (from the last cut to the end) must pass too: merge backwards
         def tail_ok(c0):
             return all(all(_ok(x, k) for x in ev[lv][c0:].sum(0)) for lv in kept)
-        while len(cuts) > 1 and not tail_ok(cuts[-1]):
-            cuts.pop()
-        bad = [lv for lv in kept if not (all(_ok(x, k) for x in ev[lv][cuts[-1]:].sum(0)) and _ok(nr[lv][0], k))]
+        # a tail that fails is not merged backwards (which would lose the whole curve): follow-up
+        # ends at the last cut instead, everyone still at risk there censored then (its number at
+        # risk passed the cut's test); the estimates up to that cut are unchanged
+        truncated = len(cuts) > 1 and not tail_ok(cuts[-1])
+        bad = [lv for lv in kept if not _ok(nr[lv][0], k)
+               or (not truncated and not all(_ok(x, k) for x in ev[lv][cuts[-1]:].sum(0)))]
         if not bad:
             break
         withheld += bad
-    out = regrid(pd.concat(sub.values()), starts[cuts], causes) if kept else table.iloc[0:0]
-    return out, {"fine_intervals": int(J), "intervals": len(cuts), "withheld_levels": withheld}
+    out = regrid(pd.concat(sub.values()), starts[cuts], causes)
+    if truncated:
+        last = out["interval"] == len(cuts) - 1
+        for c in cols:
+            out.loc[last, c] = 0
+        out.loc[last, "censored"] = out.loc[last, "n_risk"]
+    return out, {"fine_intervals": int(J), "intervals": len(cuts), "withheld_levels": withheld,
+                 "follow_up_ends_month": round(float(starts[cuts[-1]]) / MONTH_DAYS, 2) if truncated else None}
 
 
 def _protected(table: pd.DataFrame, name: str, k: int, causes=(1, 2)) -> pd.DataFrame:
@@ -565,7 +598,7 @@ def export_site(params_path, data_dir, site: str, out, *, extract_date=None) -> 
         if name == "kpi":
             continue
         causes = TTP_CAUSES if name.startswith("ttp") else CONV_CAUSES
-        coarse, rec = coarsen(tb, k, causes)
+        coarse, rec = coarsen(tb, k, causes, landmark_intervals(_settings(pset)["grid_months"]))
         coarse = _protected(coarse, name.replace("__", "_"), k, causes)
         withheld_cells = int(coarse[list(COUNT_COLS)].isna().sum().sum()) if len(coarse) else 0
         rec.update({"table": name, "withheld_cells": withheld_cells})
@@ -973,12 +1006,18 @@ def pool(params_path, site_files, *, outputs_dir=None) -> Path:
         causes = TTP_CAUSES if name.startswith("ttp") else CONV_CAUSES
         summed, partial, starts = pool_risk_tables({s.site: s.tables.get(name, pd.DataFrame()) for s in sites}, causes)
         pooled[name] = (summed, partial, starts)
+    # tables where a site ended its follow-up at its last cut (coarsen): the pooled open interval
+    # then mixes ended and continued follow-up, so no estimate is given for it
+    trunc = {name: any(d.get("table") == name and d.get("follow_up_ends_month") for s in sites
+                       for d in s.manifest["disclosure"]) for name in pooled}
     est_rows, lr_rows = [], []
     for name, (summed, partial, starts) in pooled.items():
         what, by = name.split("__")
         for lv in dict.fromkeys(summed["level"]) if len(summed) else []:
             e = GridSurvival(cause=1).fit(summed[summed.level == lv]).table_
             tb = summed[summed.level == lv].sort_values("start").reset_index(drop=True)
+            if trunc[name]:
+                e.loc[e.index[-1], ["survival", "lower", "upper", "cif_1", "cif_2"]] = np.nan
             for i in range(len(e)):
                 est_rows.append({"analysis": what, "grouping": by, "level": lv,
                                  "from_month": round(tb["start"][i] / MONTH_DAYS, 2),
@@ -987,7 +1026,7 @@ def pool(params_path, site_files, *, outputs_dir=None) -> Path:
                                  "censored": tb["censored"][i], "cum_event": 1 - e["survival"][i],
                                  "cum_lower": 1 - e["upper"][i], "cum_upper": 1 - e["lower"][i],
                                  "cif_1": e["cif_1"][i], "cif_2": e["cif_2"][i]})
-        if by != "all" and len(summed) and summed["level"].nunique() >= 2:
+        if by != "all" and len(summed) and summed["level"].nunique() >= 2 and not (trunc[name] and len(starts) < 2):
             lr = grid_logrank(summed)
             lr_rows.append({"analysis": what, "grouping": by, "chi2": lr["statistic"], "df": float(lr["df"]),
                             "p": lr["p_value"], "left_out": ", ".join(f"{lv} ({', '.join(m)})" for lv, m in partial.items())})
@@ -1033,6 +1072,8 @@ def pool(params_path, site_files, *, outputs_dir=None) -> Path:
         for who, tb in [(s.site, regrid(s.tables[name].assign(start=np.round(s.tables[name]["start"].astype(float), 6)),
                                         starts, causes)) for s in sites] + [(T("tutte (congiunta)", "all (pooled)"), summed)]:
             e = grid_estimates(tb, cause=1)
+            if trunc[name]:
+                e.loc[e.index[-1], ["survival", "lower", "upper"]] = np.nan
             for i in range(len(e)):
                 side.append({"analysis": name.split("__")[0], "site": who,
                              "to_month": round(e["end"][i] / MONTH_DAYS, 2) if np.isfinite(e["end"][i]) else np.nan,

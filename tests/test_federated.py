@@ -71,11 +71,16 @@ def test_pooled_grid_estimators_equal_all_records(fed):
             a = summed[summed.level == lv].sort_values("start").reset_index(drop=True)
             b = ref[ref.level == lv].sort_values("start").reset_index(drop=True)
             for c in F.COUNT_COLS:
-                worst["counts"] = max(worst["counts"], float(np.abs(a[c].to_numpy(float) - b[c].to_numpy(float)).max()))
-            ea, eb = F.grid_estimates(a), F.grid_estimates(b)
+                worst["counts"] = max(worst["counts"], float(np.abs(a[c].to_numpy(float)[:-1] - b[c].to_numpy(float)[:-1]).max(initial=0)))
+            # closed intervals: the open last one may hold a site's ended follow-up (coarsen)
+            closed = slice(0, max(len(a) - 1, 0))
+            assert (a["n_risk"].to_numpy() == b["n_risk"].to_numpy()).all()
+            if len(a) < 2:
+                continue
+            ea, eb = F.grid_estimates(a).iloc[closed], F.grid_estimates(b).iloc[closed]
             worst["km"] = max(worst["km"], float(np.abs(ea["survival"] - eb["survival"]).max()))
             worst["aj"] = max(worst["aj"], float(np.abs(ea[["cif_1", "cif_2"]].to_numpy() - eb[["cif_1", "cif_2"]].to_numpy()).max()))
-        if summed.level.nunique() >= 2:
+        if summed.level.nunique() >= 2 and len(starts) >= 2:
             la, lb = F.grid_logrank(summed), F.grid_logrank(ref)
             worst["logrank"] = max(worst["logrank"], abs(la["statistic"] - lb["statistic"]), abs(la["p_value"] - lb["p_value"]))
     print("max abs differences pooled vs all records:", worst, "tables:", compared)
