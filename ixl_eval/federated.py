@@ -843,19 +843,30 @@ def pool_risk_tables(site_tables: dict, causes=(1, 2)) -> tuple[pd.DataFrame, di
 
 
 def _words_heterogeneity(m: dict, lang: str) -> str:
+    """Heterogeneity of a meta-analysis in plain words (I², τ², Q test), numbers in the language's
+    format.
+
+    >>> _words_heterogeneity({"I2": 0.3, "tau2": 0.01, "Q": 2.86, "df": 2, "Q_p": 0.24}, "en")[:40]
+    'moderate heterogeneity: 30% of the varia'
+    """
+    from .report.render import fmt_num, fmt_p
+
     i2 = 100 * m["I2"]
+    tau2 = fmt_num(m["tau2"], lang, 4)
+    q = fmt_num(m["Q"], lang, 2)
+    p = fmt_p(m["Q_p"], lang)
     if lang == "it":
         lvl = "bassa" if i2 < 25 else "moderata" if i2 < 50 else "alta" if i2 < 75 else "molto alta"
-        test = ("le differenze tra le città sono più grandi di quanto il caso spieghi"
+        test = ("le città differiscono più di quanto il caso spieghi"
                 if m["Q_p"] < 0.05 else "le differenze tra le città sono compatibili con il caso")
-        return (f"eterogeneità {lvl}: I² = {i2:.0f}% della variabilità tra città non è dovuta al caso; "
-                f"varianza tra città τ² = {m['tau2']:.3g}; test Q = {m['Q']:.2f} con {m['df']} gradi di libertà, "
-                f"p = {m['Q_p']:.3g}: {test}.")
+        return (f"eterogeneità {lvl}: il {fmt_num(i2, lang)}% della variabilità tra le stime delle città non è "
+                f"attribuibile al caso (I²); varianza tra città τ² = {tau2}; test Q = {q} con {m['df']} gradi di "
+                f"libertà, p = {p}: {test}.")
     lvl = "low" if i2 < 25 else "moderate" if i2 < 50 else "high" if i2 < 75 else "very high"
-    test = ("the cities differ more than chance explains" if m["Q_p"] < 0.05
-            else "the differences between cities are compatible with chance")
-    return (f"{lvl} heterogeneity: I² = {i2:.0f}% of the variation between cities is not due to chance; "
-            f"between-city variance τ² = {m['tau2']:.3g}; Q = {m['Q']:.2f} on {m['df']} df, p = {m['Q_p']:.3g}: {test}.")
+    test = ("the sites differ more than chance explains" if m["Q_p"] < 0.05
+            else "the differences between sites are compatible with chance")
+    return (f"{lvl} heterogeneity: {fmt_num(i2, lang)}% of the variation between the sites' estimates is not "
+            f"due to chance (I²); between-site variance τ² = {tau2}; Q = {q} on {m['df']} df, p = {p}: {test}.")
 
 
 def meta_cox(fits: dict, conf_level: float = 0.95) -> pd.DataFrame:
