@@ -286,62 +286,99 @@ def landmark_intervals(grid_months: int = 1) -> set:
             | {j for j in range(1, 400) if (j * grid_months) % 12 == 0})
 
 
-def coarsen(table: pd.DataFrame, k: int, causes=(1, 2), landmarks=None) -> tuple[pd.DataFrame, dict]:
-    """Merge grid intervals (and withhold levels) until every count is 0 or at least ``k``.
+SEP = "+"  # joins the levels of a merged group ("M+X")
 
-    Intervals are merged from left to right: an interval is closed only when, for every level,
-    its events by cause and censored are 0 or ≥ k and the number at risk at the next start is 0
-    or ≥ k; what remains at the end is merged backwards until it passes. A level whose whole
-    follow-up still has a count in 1..k−1 (or fewer than k people) is withheld. ``landmarks``
-    (interval indices): the only places a cut may be made (default: anywhere).
+
+def merge_levels(table: pd.DataFrame, blocks, causes=(1, 2)) -> pd.DataFrame:
+    """Sum the levels of a risk table within blocks (lists of levels on one grid); a block is
+    labelled by its levels joined with ``+`` in sorted order. Levels absent from the table add
+    nothing; a block none of whose levels is present is left out.
+
+    >>> f = pd.DataFrame({"time": [5., 40., 50.], "event": [1, 1, 0], "g": ["a", "b", "c"]})
+    >>> merge_levels(grid_table(f, "g", [0, 30]), [["a"], ["c", "b"]])[["level", "n_risk"]].values.tolist()
+    [['a', 1], ['a', 0], ['b+c', 2], ['b+c', 2]]
+    """
+    cols = ["n_risk"] + [f"events_{c}" for c in causes] + ["censored"]
+    out = []
+    for block in blocks:
+        block = sorted(str(x) for x in block)
+        sub = table[table["level"].astype(str).isin(block)]
+        if not len(sub):
+            continue
+        g = sub.groupby("interval", sort=True)
+        m = g[cols].sum(min_count=1).reset_index()
+        m["start"] = g["start"].first().to_numpy()
+        m["level"] = SEP.join(block)
+        out.append(m[["level", "interval", "start"] + cols])
+    return pd.concat(out, ignore_index=True) if out else table.iloc[0:0].copy()
+
+
+def _cut(table: pd.DataFrame, k: int, cols, landmarks):
+    """One greedy pass of :func:`coarsen` on fixed levels: (cuts, truncated, failing levels)."""
+    levels = list(dict.fromkeys(table["level"]))
+    sub = {lv: table[table.level == lv].sort_values("start") for lv in levels}
+    J = len(next(iter(sub.values())))
+    ev = {lv: x[cols].to_numpy(np.int64) for lv, x in sub.items()}
+    nr = {lv: x["n_risk"].to_numpy(np.int64) for lv, x in sub.items()}
+    cuts = [0]
+    acc = {lv: np.zeros(len(cols), np.int64) for lv in levels}
+    for j in range(J):
+        for lv in levels:
+            acc[lv] += ev[lv][j]
+        if j + 1 < J and (landmarks is None or (j + 1) in landmarks) and \
+                all(all(_ok(x, k) for x in acc[lv]) and _ok(nr[lv][j + 1], k) for lv in levels):
+            cuts.append(j + 1)
+            acc = {lv: np.zeros(len(cols), np.int64) for lv in levels}
+    tail_ok = all(all(_ok(x, k) for x in ev[lv][cuts[-1]:].sum(0)) for lv in levels)
+    truncated = len(cuts) > 1 and not tail_ok
+    bad = [lv for lv in levels if not _ok(nr[lv][0], k)
+           or (not truncated and not all(_ok(x, k) for x in ev[lv][cuts[-1]:].sum(0)))]
+    return cuts, truncated, bad, nr
+
+
+def coarsen(table: pd.DataFrame, k: int, causes=(1, 2), landmarks=None) -> tuple[pd.DataFrame, dict]:
+    """Merge grid intervals, and levels, until every count is 0 or at least ``k``.
+
+    Intervals are merged from left to right, cutting only at ``landmarks`` (interval indices;
+    default anywhere): an interval is closed only when, for every level, its events by cause and
+    censored are 0 or ≥ k and the number at risk at the next start is 0 or ≥ k. When what remains
+    after the last cut fails, follow-up ends at that cut (the last interval reports everyone
+    still at risk as censored there). A level that still fails (fewer than k people, or a count
+    in 1..k−1 over its whole follow-up) is **merged** with the smallest other level (``"M+X"``)
+    and the grid redone: withholding it instead would let it be recovered as the overall table
+    minus the other levels. When one level is left and it fails, the table is withheld.
 
     Returns
     -------
     (DataFrame, dict)
         The coarsened table and a record of what was done: ``fine_intervals``, ``intervals``,
-        ``withheld_levels``.
+        ``merged_levels``, ``withheld_levels``, ``follow_up_ends_month``.
     """
     cols = [f"events_{c}" for c in causes] + ["censored"]
-    levels = list(dict.fromkeys(table["level"]))
-    withheld = []
-    while True:
-        kept = [lv for lv in levels if lv not in withheld]
-        if not kept:
-            return table.iloc[0:0].copy(), {"fine_intervals": int(table["interval"].max() + 1) if len(table) else 0,
-                                            "intervals": 0, "withheld_levels": withheld}
-        sub = {lv: table[table.level == lv].sort_values("start") for lv in kept}
-        starts = next(iter(sub.values()))["start"].to_numpy(float)
-        J = len(starts)
-        ev = {lv: s[cols].to_numpy(np.int64) for lv, s in sub.items()}
-        nr = {lv: s["n_risk"].to_numpy(np.int64) for lv, s in sub.items()}
-        cuts = [0]
-        acc = {lv: np.zeros(len(cols), np.int64) for lv in kept}
-        for j in range(J):
-            for lv in kept:
-                acc[lv] += ev[lv][j]
-            if j + 1 < J and (landmarks is None or (j + 1) in landmarks) and \
-                    all(all(_ok(x, k) for x in acc[lv]) and _ok(nr[lv][j + 1], k) for lv in kept):
-                cuts.append(j + 1)
-                acc = {lv: np.zeros(len(cols), np.int64) for lv in kept}
-        # the tail (from the last cut to the end) must pass too: merge backwards
-        def tail_ok(c0):
-            return all(all(_ok(x, k) for x in ev[lv][c0:].sum(0)) for lv in kept)
-        # a tail that fails is not merged backwards (which would lose the whole curve): follow-up
-        # ends at the last cut instead, everyone still at risk there censored then (its number at
-        # risk passed the cut's test); the estimates up to that cut are unchanged
-        truncated = len(cuts) > 1 and not tail_ok(cuts[-1])
-        bad = [lv for lv in kept if not _ok(nr[lv][0], k)
-               or (not truncated and not all(_ok(x, k) for x in ev[lv][cuts[-1]:].sum(0)))]
+    fine = int(table["interval"].max() + 1) if len(table) else 0
+    blocks = [[lv] for lv in dict.fromkeys(table["level"].astype(str))]
+    while blocks:
+        merged = merge_levels(table, blocks, causes)
+        cuts, truncated, bad, nr = _cut(merged, k, cols, landmarks)
         if not bad:
             break
-        withheld += bad
-    out = regrid(pd.concat(sub.values()), starts[cuts], causes)
+        if len(blocks) == 1:
+            return table.iloc[0:0].copy(), {"fine_intervals": fine, "intervals": 0, "merged_levels": [],
+                                            "withheld_levels": [SEP.join(sorted(blocks[0]))],
+                                            "follow_up_ends_month": None}
+        label = {SEP.join(sorted(b)): b for b in blocks}
+        worst = min(bad, key=lambda lv: (nr[lv][0], lv))
+        partner = min((lv for lv in label if lv != worst), key=lambda lv: (nr[lv][0], lv))
+        blocks = [b for lv, b in label.items() if lv not in (worst, partner)] + [label[worst] + label[partner]]
+    starts = merged[merged.level == merged.level.iloc[0]].sort_values("start")["start"].to_numpy(float)
+    out = regrid(merged, starts[cuts], causes)
     if truncated:
         last = out["interval"] == len(cuts) - 1
         for c in cols:
             out.loc[last, c] = 0
         out.loc[last, "censored"] = out.loc[last, "n_risk"]
-    return out, {"fine_intervals": int(J), "intervals": len(cuts), "withheld_levels": withheld,
+    return out, {"fine_intervals": fine, "intervals": len(cuts),
+                 "merged_levels": [SEP.join(sorted(b)) for b in blocks if len(b) > 1], "withheld_levels": [],
                  "follow_up_ends_month": round(float(starts[cuts[-1]]) / MONTH_DAYS, 2) if truncated else None}
 
 
@@ -492,6 +529,9 @@ def _cox_fit(ds, pset, k: int) -> tuple[dict | None, str]:
     fit = {"covariates": cov, "strata": strata, "reference": ref, "terms": list(m.params_.index),
            "coef": [float(x) for x in m.params_], "covariance": m.variance_.to_numpy().tolist(),
            "n": int(m.n_), "events": int(m.n_events_), "levels_left_out": dropped}
+    if dropped:
+        # with the site's total (the risk tables), n and events would give the left-out people back
+        fit["n"] = fit["events"] = None
     return fit, (f"levels left out of the Cox fit (fewer than {k} placements): {dropped}" if dropped else "")
 
 
@@ -762,20 +802,28 @@ def describe_site(path, lang: str = "en") -> str:
             lines.append(f"- {name}: {subj}, per {by} ({len(levels)} gruppi: {', '.join(levels)}); "
                          f"per ogni intervallo: persone a rischio all'inizio, eventi per causa, censurati. "
                          f"{d.get('intervals', 0)} intervalli (da {d.get('fine_intervals', 0)} mesi uniti per protezione)"
+                         + (f"; gruppi uniti: {', '.join(d['merged_levels'])}" if d.get("merged_levels") else "")
+                         + (f"; follow-up chiuso al mese {d['follow_up_ends_month']}" if d.get("follow_up_ends_month") else "")
                          + (f"; gruppi trattenuti: {', '.join(d['withheld_levels'])}" if d.get("withheld_levels") else "") + ".")
         else:
             lines.append(f"- {name}: {subj}, by {by} ({len(levels)} groups: {', '.join(levels)}); "
                          f"per interval: people at risk at its start, events by cause, censored. "
                          f"{d.get('intervals', 0)} intervals (merged from {d.get('fine_intervals', 0)} months for protection)"
+                         + (f"; groups merged: {', '.join(d['merged_levels'])}" if d.get("merged_levels") else "")
+                         + (f"; follow-up ends at month {d['follow_up_ends_month']}" if d.get("follow_up_ends_month") else "")
                          + (f"; groups withheld: {', '.join(d['withheld_levels'])}" if d.get("withheld_levels") else "") + ".")
     if sf.cox:
         c = sf.cox
-        lines.append((f"- cox: modello di Cox del tempo all'inserimento ({', '.join(c['covariates'])}; strati "
-                      f"{', '.join(c['strata']) or 'nessuno'}): {len(c['terms'])} coefficienti, la loro covarianza, "
-                      f"n = {c['n']}, eventi = {c['events']}.") if it else
-                     (f"- cox: Cox model of time to placement ({', '.join(c['covariates'])}; strata "
-                      f"{', '.join(c['strata']) or 'none'}): {len(c['terms'])} coefficients, their covariance, "
-                      f"n = {c['n']}, events = {c['events']}."))
+        if it:
+            ns = (f"n = {c['n']}, eventi = {c['events']}." if c["n"] is not None else
+                  "n ed eventi non inviati (con il totale del sito rivelerebbero i gruppi esclusi).")
+            lines.append(f"- cox: modello di Cox del tempo all'inserimento ({', '.join(c['covariates'])}; strati "
+                         f"{', '.join(c['strata']) or 'nessuno'}): {len(c['terms'])} coefficienti, la loro covarianza; {ns}")
+        else:
+            ns = (f"n = {c['n']}, events = {c['events']}." if c["n"] is not None else
+                  "n and events not sent (with the site's total they would give the left-out groups back).")
+            lines.append(f"- cox: Cox model of time to placement ({', '.join(c['covariates'])}; strata "
+                         f"{', '.join(c['strata']) or 'none'}): {len(c['terms'])} coefficients, their covariance; {ns}")
         if c.get("levels_left_out"):
             lines.append(("  Gruppi esclusi dal modello (meno di {k} inserimenti): " if it else
                           "  Groups left out of the model (fewer than {k} placements): ").format(k=k)
@@ -808,8 +856,33 @@ def common_starts(tables) -> np.ndarray:
     return np.array(sorted(common))
 
 
+def level_blocks(labels) -> list:
+    """The coarsest common grouping of level labels from several sites: levels merged at one
+    site (``"M+X"``) are merged everywhere (connected components of the labels' levels).
+
+    >>> level_blocks(["F", "M+X", "F", "M", "X"])
+    [['F'], ['M', 'X']]
+    """
+    parent = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for lab in labels:
+        parts = str(lab).split(SEP)
+        for q in parts[1:]:
+            parent[find(q)] = find(parts[0])
+        find(parts[0])
+    comps = {}
+    for x in parent:
+        comps.setdefault(find(x), []).append(x)
+    return sorted(sorted(c) for c in comps.values())
+
+
 def pool_risk_tables(site_tables: dict, causes=(1, 2)) -> tuple[pd.DataFrame, dict, np.ndarray]:
-    """Sum the risk tables of several sites on their common grid.
+    """Sum the risk tables of several sites on their common grid and common levels.
 
     Parameters
     ----------
@@ -819,27 +892,38 @@ def pool_risk_tables(site_tables: dict, causes=(1, 2)) -> tuple[pd.DataFrame, di
     Returns
     -------
     (DataFrame, dict, ndarray)
-        The summed table (levels present at every site), ``{level: [sites]}`` for the levels a
-        site withheld, and the common grid.
+        The summed table (levels merged as at the site that merged most, see
+        :func:`level_blocks`), ``{level: [sites]}`` for the sites that sent no table for the
+        grouping (then nothing is pooled), and the common grid.
     """
     tabs = {s: t for s, t in site_tables.items() if len(t)}
+    missing = [s for s in site_tables if s not in tabs]
     starts = common_starts(tabs.values())
-    regr = {s: regrid(t.assign(start=np.round(t["start"].astype(float), 6)), starts, causes) for s, t in tabs.items()}
-    levels = list(dict.fromkeys(lv for t in regr.values() for lv in t["level"]))
-    # a site whose table is empty withheld every level: no level of this grouping is complete
-    partial = {lv: [s for s in site_tables if s not in regr or lv not in set(regr[s]["level"])] for lv in levels}
-    partial = {lv: miss for lv, miss in partial.items() if miss}
-    keep = [lv for lv in levels if lv not in partial]
-    cols = list(COUNT_COLS[:1]) + [f"events_{c}" for c in causes] + ["censored"]
+    blocks = level_blocks([lv for t in tabs.values() for lv in t["level"]])
+    if missing:
+        return pd.DataFrame(), {SEP.join(b): missing for b in blocks}, starts
+    # a merged label's parts are the table's levels for merge_levels
+    regr = {}
+    for s, t in tabs.items():
+        t = regrid(t.assign(start=np.round(t["start"].astype(float), 6)), starts, causes)
+        atoms = t.assign(level=t["level"].astype(str))
+        exploded = {lab: lab.split(SEP) for lab in atoms["level"].unique()}
+        site_blocks = [[lab for lab, parts in exploded.items() if set(parts) <= set(b)] for b in blocks]
+        m = merge_levels(atoms, [sb for sb in site_blocks if sb], causes)
+        # relabel each site block with the common block's label
+        relabel = {SEP.join(sorted(sb)): SEP.join(b) for sb, b in zip(site_blocks, blocks) if sb}
+        regr[s] = m.assign(level=m["level"].map(relabel))
+    cols = ["n_risk"] + [f"events_{c}" for c in causes] + ["censored"]
     parts = []
-    for lv in keep:
-        subs = [t[t.level == lv].sort_values("start").reset_index(drop=True) for t in regr.values()]
+    for b in blocks:
+        lab = SEP.join(b)
+        subs = [t[t.level == lab].sort_values("start").reset_index(drop=True) for t in regr.values()]
+        subs = [x for x in subs if len(x)]
         tot = subs[0].copy()
         for c in cols:
             tot[c] = sum(x[c].astype(float) for x in subs)
         parts.append(tot)
-    summed = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    return summed, partial, starts
+    return pd.concat(parts, ignore_index=True), {}, starts
 
 
 def _words_heterogeneity(m: dict, lang: str) -> str:
