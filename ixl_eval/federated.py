@@ -286,7 +286,7 @@ def landmark_intervals(grid_months: int = 1) -> set:
             | {j for j in range(1, 400) if (j * grid_months) % 12 == 0})
 
 
-SEP = "+"  # joins the levels of a merged group ("M+X")
+SEP = "|"  # joins the levels of a merged group ("M|X"; "+" is in level names such as "50+")
 
 
 def merge_levels(table: pd.DataFrame, blocks, causes=(1, 2)) -> pd.DataFrame:
@@ -296,7 +296,7 @@ def merge_levels(table: pd.DataFrame, blocks, causes=(1, 2)) -> pd.DataFrame:
 
     >>> f = pd.DataFrame({"time": [5., 40., 50.], "event": [1, 1, 0], "g": ["a", "b", "c"]})
     >>> merge_levels(grid_table(f, "g", [0, 30]), [["a"], ["c", "b"]])[["level", "n_risk"]].values.tolist()
-    [['a', 1], ['a', 0], ['b+c', 2], ['b+c', 2]]
+    [['a', 1], ['a', 0], ['b|c', 2], ['b|c', 2]]
     """
     cols = ["n_risk"] + [f"events_{c}" for c in causes] + ["censored"]
     out = []
@@ -344,7 +344,7 @@ def coarsen(table: pd.DataFrame, k: int, causes=(1, 2), landmarks=None) -> tuple
     censored are 0 or ≥ k and the number at risk at the next start is 0 or ≥ k. When what remains
     after the last cut fails, follow-up ends at that cut (the last interval reports everyone
     still at risk as censored there). A level that still fails (fewer than k people, or a count
-    in 1..k−1 over its whole follow-up) is **merged** with the smallest other level (``"M+X"``)
+    in 1..k−1 over its whole follow-up) is **merged** with the smallest other level (``"M|X"``)
     and the grid redone: withholding it instead would let it be recovered as the overall table
     minus the other levels. When one level is left and it fails, the table is withheld.
 
@@ -858,9 +858,9 @@ def common_starts(tables) -> np.ndarray:
 
 def level_blocks(labels) -> list:
     """The coarsest common grouping of level labels from several sites: levels merged at one
-    site (``"M+X"``) are merged everywhere (connected components of the labels' levels).
+    site (``"M|X"``) are merged everywhere (connected components of the labels' levels).
 
-    >>> level_blocks(["F", "M+X", "F", "M", "X"])
+    >>> level_blocks(["F", "M|X", "F", "M", "X"])
     [['F'], ['M', 'X']]
     """
     parent = {}
