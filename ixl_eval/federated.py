@@ -649,10 +649,13 @@ def export_site(params_path, data_dir, site: str, out, *, extract_date=None) -> 
     from .disclosure import protect
     from .report.table import Col, Table
 
-    # the same control as a published table; the indicators of a row are nested, not additive,
-    # and the quarters are not summed to a total here, so only the threshold applies
+    # the same control as a published table. The quarters of a column add up to a total that the
+    # risk tables give away (enrolments sum to the people at risk at time zero), so each column is
+    # an additive line: secondary suppression keeps a lone withheld quarter from being recovered.
+    # The indicators of a row are nested (placements, of which permanent), not additive.
     t_kpi = Table("kpi", kpi.assign(period=kpi["period"].astype(str)),
-                  [Col("period", "Trimestre", "Quarter")] + [Col(c, c, c, role="count") for c in KPI_COUNTS], lines="none")
+                  [Col("period", "Trimestre", "Quarter")] + [Col(c, c, c, role="count") for c in KPI_COUNTS],
+                  lines="columns")
     protect([t_kpi], k)
     for c in KPI_COUNTS:
         small = t_kpi.hidden(c)

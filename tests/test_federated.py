@@ -279,3 +279,12 @@ def test_no_level_recoverable_from_the_overall_table(fed):
                 assert first["n_risk"].sum() == tot, (site, name)
         cox = sf.cox
         assert not cox["levels_left_out"] or cox["n"] is None
+
+
+def test_no_lone_withheld_kpi_quarter(fed):
+    """Each indicator's quarters add up to a total the risk tables reveal: never one withheld alone."""
+    for site, sf in fed["sites"].items():
+        k = sf.tables["kpi"]
+        assert k["enrolments"].sum() == sf.tables["ttp__all"].sort_values("start")["n_risk"].iloc[0]
+        for c in F.KPI_COUNTS:
+            assert k[c].isna().sum() != 1, (site, c)
