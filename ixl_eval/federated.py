@@ -790,10 +790,10 @@ def describe_site(path, lang: str = "en") -> str:
         if name == "kpi":
             shown = int(tb[list(KPI_COUNTS)].notna().sum().sum())
             lines.append((f"- kpi: conteggi trimestrali ({len(tb)} trimestri, {len(KPI_COUNTS)} indicatori: "
-                          f"{', '.join(KPI_COUNTS)}); {shown} celle, {dis['kpi']['withheld_cells']} trattenute perché sotto {k}.")
+                          f"{', '.join(KPI_COUNTS)}); {shown} celle, {dis['kpi']['withheld_cells']} trattenute (sotto {k}, o per proteggerne una sotto {k}).")
                          if it else
                          (f"- kpi: quarterly counts ({len(tb)} quarters, {len(KPI_COUNTS)} indicators: "
-                          f"{', '.join(KPI_COUNTS)}); {shown} cells, {dis['kpi']['withheld_cells']} withheld as below {k}."))
+                          f"{', '.join(KPI_COUNTS)}); {shown} cells, {dis['kpi']['withheld_cells']} withheld (below {k}, or to protect one below {k})."))
             continue
         what, by = name.split("__")
         subj = {"ttp": ("tempo all'inserimento (eventi: inserimento, ritiro)", "time to placement (events: placement, withdrawal)"),
