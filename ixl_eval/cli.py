@@ -53,6 +53,22 @@ def build_parser() -> argparse.ArgumentParser:
     pd_ = psub.add_parser("docs", help="print the parameter reference (Markdown)")
     pd_.add_argument("--out", type=Path, default=None, help="write to this file instead of stdout")
 
+    st = sub.add_parser("site", help="several cities: a site's file of aggregates (docs/multi-site.md)")
+    ssub = st.add_subparsers(dest="site_verb", required=True, metavar="ACTION")
+    se = ssub.add_parser("export", help="write this site's aggregates (no records) to a zip file")
+    se.add_argument("params", type=Path, metavar="PARAMS.yaml")
+    se.add_argument("--data", type=Path, required=True, help="this site's data directory")
+    se.add_argument("--site", required=True, help="site name (letters, digits, '-', '_')")
+    se.add_argument("--out", type=Path, required=True, help="the zip file to write (never overwritten)")
+    ss = ssub.add_parser("show", help="print, in words, what a site file sends")
+    ss.add_argument("file", type=Path, metavar="FILE")
+    ss.add_argument("--lang", choices=["it", "en"], default="en")
+
+    po = sub.add_parser("pool", help="pool the files of several sites into one run folder")
+    po.add_argument("params", type=Path, metavar="PARAMS.yaml")
+    po.add_argument("site_files", type=Path, nargs="+", metavar="SITE_FILE")
+    po.add_argument("--outputs", type=Path, default=None, help="where run folders go (default: outputs/)")
+
     c = sub.add_parser("contract", help="the data contract")
     csub = c.add_subparsers(dest="contract_verb", required=True, metavar="ACTION")
     cd = csub.add_parser("docs", help="print the data contract (Markdown)")
@@ -104,6 +120,22 @@ def _dispatch(args) -> int:
         if args.params_verb == "check":
             return params.main_check(args.file, data_dir=args.data)
         _write_or_print(params.render_docs(), args.out)
+        return 0
+    if args.verb == "site":
+        from . import federated
+
+        if args.site_verb == "export":
+            m = federated.export_site(args.params, args.data, args.site, args.out)
+            print(f"wrote {args.out} (site {m['site']}, {len(m['members'])} tables of aggregates); "
+                  f"see what it sends with: ixl-eval site show {args.out}")
+            return 0
+        sys.stdout.write(federated.describe_site(args.file, lang=args.lang))
+        return 0
+    if args.verb == "pool":
+        from . import federated
+
+        run_dir = federated.pool(args.params, args.site_files, outputs_dir=args.outputs)
+        print(f"wrote {run_dir}")
         return 0
     if args.verb == "contract":
         from .validate import render_contract_docs

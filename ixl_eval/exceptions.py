@@ -15,6 +15,7 @@ __all__ = [
     "DisclosureError",
     "LimitError",
     "OutputError",
+    "SiteFileError",
 ]
 
 
@@ -82,3 +83,11 @@ class OutputError(IxlEvalError):
     """The outputs folder cannot be written (missing permission, full disk, not a folder)."""
 
     exit_code = 7
+
+
+class SiteFileError(IxlEvalError):
+    """A site file of a multi-site evaluation (:mod:`ixl_eval.federated`) is refused or cannot be
+    written: unreadable, tampered with, made with another package version or parameter set, or
+    an existing file in the way. The message names the file, the site and the mismatch."""
+
+    exit_code = 8

@@ -330,6 +330,11 @@ class ParamSet(CommonParams):
         description="Short name used in the run id (letters, digits, `-`, `_`); default: the file name.",
     )
     description: str = Field("", description="What this parameter set is for (free text).")
+    multi_site_grid_months: int = Field(
+        1, ge=1, le=12,
+        description="Several cities (`ixl-eval site export`, `ixl-eval pool`): width of the time grid of the "
+        "risk tables a site sends, in months (before any merging for protection).",
+    )
     notebooks: _Notebooks = Field(  # type: ignore[valid-type]
         default_factory=_all_notebooks,
         description="Notebooks to run, each with its parameters (`{}` = defaults); "
