@@ -453,7 +453,7 @@ def _data_sha256(ds) -> str:
 
 
 def _ttp_frame(ds, pset):
-    from .cohorts import time_to_placement
+    from .estimate.cohorts import time_to_placement
 
     nb = pset.selected().get("tempo_inserimento")
     tz = getattr(nb, "time_zero", "enrolment") if nb is not None else "enrolment"
@@ -479,8 +479,8 @@ def site_tables(ds, pset) -> dict:
     withdrawal) and ``conv__<grouping>`` (fixed-term contracts, 1 conversion and 2 end); grouping
     ``all`` is everyone.
     """
-    from .cohorts import fixed_term_episodes
-    from .kpi import Indicators
+    from .estimate.cohorts import fixed_term_episodes
+    from .estimate.kpi import Indicators
 
     st = _settings(pset)
     out = {}
@@ -517,7 +517,7 @@ def cox_frame(frame: pd.DataFrame, covariates, k: int) -> tuple[pd.DataFrame, li
 
 
 def _cox_fit(ds, pset, k: int) -> tuple[dict | None, str]:
-    from .survival import CoxModel
+    from .estimate.survival import CoxModel
 
     st = _settings(pset)
     cov, strata = st["cox_covariates"], st["cox_strata"]
@@ -559,7 +559,7 @@ def _ips_summary(ds, pset, k: int) -> tuple[dict | None, str]:
     (from the 95% intervals), the largest |SMD| after adjustment, the number of terms at or above
     the balance threshold, and the verdict. A contrast with an arm below ``k`` is withheld.
     """
-    from . import ips
+    from .estimate import ips
 
     nb = pset.selected().get("efficacia_ips")
     if nb is None:
