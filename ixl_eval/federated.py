@@ -1072,7 +1072,6 @@ def pool(params_path, site_files, *, outputs_dir=None) -> Path:
         raise SiteFileError(f"site(s) {dup} given twice: each site sends one file")
     if len(sites) < 2:
         raise SiteFileError("pooling needs the files of at least two sites")
-    settings = sites[0].manifest["settings"]
 
     tables, records, sections = [], [], []
 

@@ -52,11 +52,17 @@ def test_small_counts_and_their_partners_are_withheld_in_records(rep, tmp_path):
 
 
 def test_tables_refuse_identifiers_and_write_suppressed_csv(rep, tmp_path):
+    from ixl_eval.report import Col, Table
+
     with pytest.raises(DisclosureError):
-        rep.table(pd.DataFrame({"participant_id": ["P1"], "n": [1]}), "ids")
-    rep.table(pd.DataFrame({"gruppo": ["a", "b", "c"], "n": [4, 20, 30]}), "gruppi")
-    csv = (tmp_path / "tables" / "prova__gruppi.csv").read_text(encoding="utf-8")
-    assert "<10" in csv and ",4\n" not in csv
+        rep.publish(Table("ids", pd.DataFrame({"participant_id": ["P1"], "n": [1]}),
+                          [Col("participant_id", "Id", "Id"), Col("n", "N", "N", role="count")]))
+    with pytest.raises(TypeError, match="takes a Table"):
+        rep.table(pd.DataFrame({"gruppo": ["a"], "n": [4]}))
+    rep.table(Table("gruppi", pd.DataFrame({"gruppo": ["a", "b", "c"], "n": [4, 20, 30]}),
+                    [Col("gruppo", "Gruppo", "Group"), Col("n", "N", "N", role="count")]))
+    back = pd.read_csv(tmp_path / "tables" / "prova__gruppi.csv")
+    assert back["n"].isna().tolist() == [True, True, False] and back["n__status"].tolist()[:2] == ["<10", "c"]
 
 
 def test_synthetic_banner_in_both_languages(synth_dir):

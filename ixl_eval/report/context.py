@@ -364,54 +364,21 @@ class Report:
         """The status of a count identity (``Table.cell_id``) after :meth:`publish`."""
         return SHOWN if self._prot is None else self._prot.status_of(ident)
 
-    def table(self, df, name: str = "", *, caption_it: str = "", caption_en: str = "",
-              count_cols=None, linked: dict | None = None, estimates: dict | None = None,
-              index: bool = False, write: bool = True,
-              lines: str = "both", by: str | None = None):
-        """Show a disclosure-controlled table and write it to ``tables/<key>__<name>.csv``.
+    def table(self, t, *, write: bool = True):
+        """Show a published :class:`~ixl_eval.report.table.Table` (or the name of one) and write
+        it as ``tables/<key>__<name>.csv`` with its schema for the workbook and the audit.
 
-        Parameters
-        ----------
-        count_cols : list of str, optional
-            Columns holding counts. Default: every integer column. Pass ``[]`` only for a table
-            without counts of people.
-        linked : dict, optional
-            ``{share_column: count_column}``: blanked wherever the count is suppressed.
-        estimates : dict, optional
-            ``{estimate_column: count_column}``: blanked only where the count is below the
-            threshold (see :func:`ixl_eval.disclosure.suppress_table`).
-        lines : {"both", "columns"}
-            Lines protected by secondary suppression (see :func:`ixl_eval.disclosure.suppress_table`).
-        by : str, optional
-            Column splitting the rows into blocks with totals of their own (stacked subgroups):
-            columns are protected within each block (see :func:`ixl_eval.disclosure.suppress_table`).
+        A table not yet published is published on its own first; publish all tables of a
+        notebook together (:meth:`publish`) so they are protected together.
         """
-        if isinstance(df, Table):
-            return self._typed_table(df if not name else self.published_.get(name, df), write=write)
-        if isinstance(df, str) and df in self.published_:
-            return self._typed_table(self.published_[df], write=write)
-        bad = FORBIDDEN_COLUMNS.intersection(map(str, df.columns)) | FORBIDDEN_COLUMNS.intersection(
-            map(str, df.index.names)
-        )
-        if bad:
-            raise DisclosureError(f"table {name!r} has identifying columns {sorted(bad)}; aggregate first")
-        if not re.fullmatch(r"[a-z0-9_]+", name):
-            raise ValueError(f"table name {name!r} must be snake_case")
-        if name in self.tables_:
-            raise ValueError(f"table {name!r} shown twice in notebook {self.key!r}")
-        if count_cols is None:
-            count_cols = [c for c in df.columns if pd.api.types.is_integer_dtype(df[c])]
-        shown = disclosure.suppress_table(df, count_cols, self.k, linked=linked, estimates=estimates, lang=self.lang, lines=lines, by=by)
-        if index:
-            shown = shown.reset_index()
-        self.tables_.append(name)
-        if write and self.output_dir is not None:
-            tdir = self.output_dir / "tables"
-            tdir.mkdir(parents=True, exist_ok=True)
-            shown.to_csv(tdir / f"{self.key}__{name}.csv", index=False, encoding="utf-8")
-        note = disclosure.suppression_note(self.k, self.lang) if count_cols else ""
-        caption = self.t(caption_it, caption_en)
-        return _display_html(present.html_table(shown, caption=caption, note=note, lang=self.lang))
+        if isinstance(t, str) and t in self.published_:
+            t = self.published_[t]
+        if not isinstance(t, Table):
+            raise TypeError(
+                f"rep.table takes a Table (ixl_eval.report.table), not {type(t).__name__}: build one with "
+                "numbers and column roles (Col), so it is protected, rendered and exported as numbers"
+            )
+        return self._typed_table(self.published_.get(t.name, t), write=write)
 
     def _typed_table(self, t: Table, *, write: bool = True):
         if t.name not in self.published_:
