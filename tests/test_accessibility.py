@@ -81,8 +81,9 @@ def test_method_notes_render_from_the_package_copy(monkeypatch):
 
 @pytest.mark.slow
 def test_run_folder_markup(suite_run):
-    """The suite run's files: banner as a note, not an alert; no tab stop left on outputs; the
-    parameter set's (English) description marked as such in an Italian index; notes shipped."""
+    """The suite run's files: banner as a note, not an alert; no tab stop left on outputs; notes
+    shipped. (A parameter set describes itself in its report language: params/default.yaml in
+    Italian, params/english.yaml in English.)"""
     d = suite_run.run_dir
     index = (d / "index.html").read_text(encoding="utf-8")
     assert 'class="ixl-skip"' in index and 'id="contenuto"' in index
