@@ -1479,3 +1479,131 @@ def split_dataset(data_dir, out_root, rule=site_of) -> dict:
         shutil.copy(data_dir / "extract.yaml", d / "extract.yaml")
         out[name] = d
     return out
+
+
+# ------------------------------------------------------------------------------------ audit
+def audit_site_file(path, k: int | None = None):
+    """Attack a site file the way :func:`ixl_eval.audit.audit_run` attacks a run folder.
+
+    Reads the zip's tables as any reader would (no hash check) and looks for: a count in
+    1..k-1 (``count_below_k``); and a withheld cell that the relations a reader knows pin to one
+    value or below ``k`` (``recovered_by_relations``, ``pinned_below_k``, solved with
+    ``scipy.optimize.linprog``). The relations: in each risk table and group,
+    at_risk[next] = at_risk - events - censored; the overall table equals the sum of a grouping's
+    levels (on the grouping's grid); an indicator's periods add up to its year (and the
+    enrolments to the people at risk at time zero). Every withheld cell is treated as below ``k``.
+
+    Returns
+    -------
+    ixl_eval.audit.AuditResult
+    """
+    import zipfile
+
+    from .audit import AuditResult, _Cells
+
+    path = Path(path)
+    with zipfile.ZipFile(path) as z:
+        manifest = json.loads(z.read("manifest.json"))
+        tables = {n[:-8]: pd.read_parquet(io.BytesIO(z.read(n))) for n in z.namelist() if n.endswith(".parquet")}
+    k = int(k if k is not None else manifest["disclosure_threshold"])
+    res, cells, eqs = AuditResult(), _Cells(), []
+
+    def add(key, v, where):
+        if pd.isna(v):
+            cells.add(key, "primary", None, where)
+        else:
+            cells.add(key, "", float(v), where)
+            if 0 < float(v) < k:
+                res.findings.append({"rule": "count_below_k", "where": where, "detail": f"{float(v):g} is below {k}"})
+
+    def rkey(name, level, start, col):
+        return f"{name}|{level}|{round(float(start), 6)}|{col}"
+
+    for name, tb in tables.items():
+        if name == "kpi":
+            for c, p, v in zip(tb["indicator"], tb["period"], tb["count"]):
+                add(f"kpi|{c}|{p}", v, f"{path.name}:kpi/{p}/{c}")
+            continue
+        for _, r in tb.iterrows():
+            for col in COUNT_COLS:
+                add(rkey(name, r["level"], r["start"], col), r[col], f"{path.name}:{name}/{r['level']}/{int(r['interval'])}/{col}")
+        for level, g in tb.groupby("level", sort=False):
+            g = g.sort_values("start")
+            st = g["start"].to_numpy()
+            for a, b in zip(st[:-1], st[1:]):
+                eqs.append([(1.0, rkey(name, level, b, "n_risk")), (-1.0, rkey(name, level, a, "n_risk"))]
+                           + [(1.0, rkey(name, level, a, c)) for c in COUNT_COLS[1:]])
+    # the overall table is the sum of a grouping's levels, on the grouping's grid
+    for name, tb in tables.items():
+        what = name.split("__")[0]
+        whole = tables.get(f"{what}__all")
+        if name == "kpi" or name.endswith("__all") or whole is None or not len(tb):
+            continue
+        sa = sorted(round(float(x), 6) for x in whole["start"])
+        sg = sorted({round(float(x), 6) for x in tb["start"]})
+        if not set(sg) <= set(sa):
+            continue
+        levels = list(tb["level"].unique())
+        for i, s in enumerate(sg):
+            eqs.append([(1.0, rkey(f"{what}__all", "all", s, "n_risk"))]
+                       + [(-1.0, rkey(name, lv, s, "n_risk")) for lv in levels])
+            if i + 1 < len(sg):
+                inside = [x for x in sa if s <= x < sg[i + 1]]
+                for c in COUNT_COLS[1:]:
+                    eqs.append([(1.0, rkey(f"{what}__all", "all", x, c)) for x in inside]
+                               + [(-1.0, rkey(name, lv, s, c)) for lv in levels])
+    if "kpi" in tables and "ttp__all" in tables and len(tables["ttp__all"]):
+        kp = tables["kpi"]
+        en = kp[kp["indicator"] == "enrolments"]["period"]
+        first = tables["ttp__all"].sort_values("start")["start"].iloc[0]
+        eqs.append([(1.0, f"kpi|enrolments|{p}") for p in en] + [(-1.0, rkey("ttp__all", "all", first, "n_risk"))])
+        for c, g in kp.groupby("indicator"):
+            for y, gy in g.groupby(g["period"].astype(str).str[:4]):
+                if str(y) in set(gy["period"].astype(str)) and len(gy) > 1:  # a year sent beside its periods
+                    eqs.append([(1.0, f"kpi|{c}|{y}")] + [(-1.0, f"kpi|{c}|{p}") for p in gy["period"] if str(p) != str(y)])
+    res.findings += _relations_attack(cells, eqs, k, res)
+    return res
+
+
+def _relations_attack(cells, equations, k: int, res) -> list:
+    """Bounds of each withheld cell under the known relations (any value >= 0: a reader does not
+    know which cells were below ``k``): a finding when they pin it to one value or below ``k``."""
+    from scipy.optimize import linprog
+
+    hidden = sorted(key for key in cells.status if cells.hidden(key))
+    res.withheld = len(hidden)
+    index = {key: j for j, key in enumerate(hidden)}
+    rows, rhs = [], []
+    for eq in equations:
+        if not all(key in index or key in cells.value for _, key in eq):
+            continue
+        a, b = np.zeros(len(hidden)), 0.0
+        for coef, key in eq:
+            if key in index:
+                a[index[key]] += coef
+            else:
+                b -= coef * cells.value[key]
+        if np.any(a != 0):
+            rows.append(a)
+            rhs.append(b)
+    res.equations = len(rows)
+    if not rows:
+        return []
+    A, b = np.array(rows), np.array(rhs)
+    findings = []
+    for j in np.flatnonzero(np.any(A != 0, axis=0)):
+        c = np.zeros(len(hidden))
+        c[j] = 1.0
+        lo = linprog(c, A_eq=A, b_eq=b, bounds=(0, None), method="highs")
+        hi = linprog(-c, A_eq=A, b_eq=b, bounds=(0, None), method="highs")
+        where = cells.where[hidden[j]][0][0]
+        if not lo.success:
+            findings.append({"rule": "relations_inconsistent", "where": where, "detail": "the published counts contradict the relations"})
+            continue
+        if hi.status == 0 and -hi.fun - lo.fun < 0.5:
+            findings.append({"rule": "recovered_by_relations", "where": where,
+                             "detail": f"the published counts give exactly {lo.fun:.0f}"})
+        elif hi.status == 0 and -hi.fun < k - 1e-9:
+            findings.append({"rule": "pinned_below_k", "where": where,
+                             "detail": f"the published counts bound it between {lo.fun:.0f} and {-hi.fun:.0f}"})
+    return findings

@@ -309,3 +309,57 @@ def test_no_lone_withheld_kpi_quarter(fed):
             assert enr.sum() == sf.tables["ttp__all"].sort_values("start")["n_risk"].iloc[0]
         for c in F.KPI_COUNTS:
             assert k.loc[k["indicator"] == c, "count"].isna().sum() != 1, (site, c)
+
+
+def test_audit_every_site_file(fed):
+    """The disclosure audit attacks each export: no count in 1..k-1, no withheld cell recoverable."""
+    for site, f in fed["files"].items():
+        res = F.audit_site_file(f, fed["k"])
+        assert res.ok, (site, res.summary())
+        assert res.withheld == int(fed["sites"][site].tables["kpi"]["count"].isna().sum()) + sum(
+            int(t[list(F.COUNT_COLS)].isna().sum().sum()) for n, t in fed["sites"][site].tables.items() if n != "kpi")
+
+
+def _rewrite_member(src, dst, name, change):
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(src) as zi, zipfile.ZipFile(dst, "w") as zo:
+        for n in zi.namelist():
+            b = zi.read(n)
+            if n == f"{name}.parquet":
+                t = pd.read_parquet(io.BytesIO(b))
+                change(t)
+                buf = io.BytesIO()
+                t.to_parquet(buf, index=False)
+                b = buf.getvalue()
+            zo.writestr(n, b)
+
+
+def test_audit_fails_when_protection_is_off(fed, tmp_path, monkeypatch):
+    k = fed["k"]
+    # 1. levels exported unmerged and the grid not coarsened (coarsen switched off)
+    monkeypatch.setattr(F, "coarsen", lambda tb, k, causes=(1, 2), landmarks=None: (tb, {}))
+    monkeypatch.setattr(F, "_check_counts", lambda *a, **kw: None)
+    out = tmp_path / "raw.zip"
+    F.export_site(PARAMS, fed["dirs"]["modena"], "modena", out)
+    res = F.audit_site_file(out, k)
+    # protect() alone withholds the small cells, but the relations give many of them back
+    assert any(f["rule"] == "recovered_by_relations" for f in res.findings), res
+    assert any(f["rule"] == "pinned_below_k" for f in res.findings), res
+    # 2. one cell withheld alone: the relations give it back
+    src = fed["files"]["modena"]
+
+    def blank_risk(t):
+        t.loc[(t["level"] == t["level"].iloc[0]) & (t["interval"] == 1), "events_1"] = np.nan
+
+    _rewrite_member(src, tmp_path / "r.zip", "ttp__gender", blank_risk)
+    assert any(f["rule"] == "recovered_by_relations" for f in F.audit_site_file(tmp_path / "r.zip", k).findings)
+    _rewrite_member(src, tmp_path / "a.zip", "ttp__all", lambda t: t.__setitem__("censored", t["censored"].where(t["interval"] != 2)))
+    assert any(f["rule"] == "recovered_by_relations" for f in F.audit_site_file(tmp_path / "a.zip", k).findings)
+
+    def blank_kpi(t):
+        t.loc[t.index[(t["indicator"] == "enrolments")][0], "count"] = np.nan
+
+    _rewrite_member(src, tmp_path / "k.zip", "kpi", blank_kpi)
+    assert any(f["rule"] == "recovered_by_relations" for f in F.audit_site_file(tmp_path / "k.zip", k).findings)
