@@ -407,6 +407,83 @@ def _protected(table: pd.DataFrame, name: str, k: int, causes=(1, 2)) -> pd.Data
 
 
 # ------------------------------------------------------------------------------------ meta-analysis
+# ------------------------------------------------------------------------------------ KPI periods
+KPI_LEVELS = ("quarter", "half", "year")
+
+
+def kpi_label(period: str, level: str) -> str:
+    """The label of the ``level`` period holding quarter ``period`` ("2019Q3" -> "2019H2", "2019")."""
+    year, q = str(period)[:4], int(str(period)[-1])
+    return {"quarter": str(period), "half": f"{year}H{1 if q <= 2 else 2}", "year": year}[level]
+
+
+def kpi_level(label: str) -> str:
+    """The level of a KPI period label: ``quarter`` (2019Q3), ``half`` (2019H2) or ``year`` (2019)."""
+    label = str(label)
+    return "quarter" if "Q" in label else "half" if "H" in label else "year"
+
+
+def coarsen_kpi(quarterly: pd.DataFrame, k: int) -> tuple[pd.DataFrame, dict]:
+    """Quarterly KPI counts as sent by a site: long rows ``indicator, period, count``.
+
+    For each indicator and calendar year, the quarters are sent when each is 0 or at least ``k``;
+    otherwise the half-years (sums of their quarters) when both are; otherwise the year. A year still
+    below ``k`` is withheld (missing), and :func:`ixl_eval.disclosure.protect` adds a second withheld
+    period where one alone could be recovered from the indicator's total (each indicator's periods
+    are an additive line). Returns the table and the manifest record (``coarsened``, ``withheld``).
+    """
+    from .disclosure import protect
+    from .report.table import Col, Table
+
+    q = quarterly.assign(period=quarterly["period"].astype(str)).set_index("period")
+    years = sorted({p[:4] for p in q.index})
+    tables, coarsened = [], []
+    for c in KPI_COUNTS:
+        rows = []
+        for y in years:
+            fine = q.loc[[p for p in q.index if p[:4] == y], c].astype(int)
+            for level in KPI_LEVELS:
+                g = fine.groupby([kpi_label(p, level) for p in fine.index], sort=True).sum()
+                if level == "year" or all(_ok(v, k) for v in g):
+                    break
+            if level != "quarter":
+                coarsened.append(f"{y}/{c}: {level}")
+            rows += [(lab, int(v)) for lab, v in g.items()]
+        tables.append(Table(f"kpi_{c}", pd.DataFrame(rows, columns=["period", "count"]),
+                            [Col("period", "Periodo", "Period"), Col("count", c, c, role="count")], lines="columns"))
+    protect(tables, k)
+    out, withheld = [], []
+    for c, t in zip(KPI_COUNTS, tables):
+        small = t.hidden("count")
+        withheld += [f"{p}/{c}" for p in t.data.loc[small, "period"]]
+        out.append(pd.DataFrame({"indicator": c, "period": t.data["period"].to_numpy(),
+                                 "count": t.data["count"].astype(float).where(~small).to_numpy()}))
+    kpi = pd.concat(out, ignore_index=True)
+    return kpi, {"table": "kpi", "coarsened": coarsened, "withheld_cells": len(withheld), "withheld": withheld}
+
+
+def pool_kpi(tables) -> pd.DataFrame:
+    """Sum the sites' KPI tables (from :func:`coarsen_kpi`) on a common period grid.
+
+    For each indicator and year the grid is the coarsest any site used; each site's periods are
+    summed up to it. A pooled cell is missing when any site withheld a period inside it.
+    """
+    tabs = [t.assign(period=t["period"].astype(str), year=t["period"].astype(str).str[:4]) for t in tables]
+    allt = pd.concat(tabs, ignore_index=True)
+    lev = (allt.assign(r=allt["period"].map(lambda p: KPI_LEVELS.index(kpi_level(p))))
+           .groupby(["indicator", "year"])["r"].max())
+    parts = []
+    for t in tabs:
+        common = [KPI_LEVELS[lev[(i, y)]] for i, y in zip(t["indicator"], t["year"])]
+        lab = [p if kpi_level(p) == L else y if L == "year" else kpi_label(p, "half")
+               for p, y, L in zip(t["period"], t["year"], common)]
+        parts.append(t.assign(period=lab).groupby(["indicator", "period"])["count"]
+                     .agg(lambda v: v.sum() if v.notna().all() else np.nan))
+    idx = sorted(set().union(*[set(p.index) for p in parts]), key=lambda ip: (KPI_COUNTS.index(ip[0]), ip[1]))
+    total = sum(p.reindex(idx) for p in parts)  # NaN where any site withheld (or lacks) a part
+    return total.rename("count").reset_index()
+
+
 def meta_analysis(coefs, ses) -> dict:
     """Inverse-variance meta-analysis of one coefficient across sites.
 
@@ -544,7 +621,7 @@ def _check_counts(members: dict, k: int, where: str) -> None:
             continue
         df = pd.read_parquet(io.BytesIO(b))
         for c in df.columns:
-            if c in COUNT_COLS or c in KPI_COUNTS:
+            if c in COUNT_COLS or c in KPI_COUNTS or c == "count":
                 v = df[c].dropna().to_numpy(float)
                 if ((v > 0) & (v < k)).any():
                     raise DisclosureError(f"{where}: {n} column {c} holds a count below {k}; nothing was written")
@@ -604,7 +681,8 @@ def export_site(params_path, data_dir, site: str, out, *, extract_date=None) -> 
 
     Every count is 0 or at least the disclosure threshold ``k`` of the parameter set: risk tables
     are coarsened (:func:`coarsen`) and then passed through :func:`ixl_eval.disclosure.protect`;
-    KPI cells below ``k`` are withheld (written as missing). What was coarsened or withheld is
+    KPI counts are sent by quarter, or by half-year or year where a quarter would be below ``k``
+    (:func:`coarsen_kpi`); a whole year below ``k`` is withheld. What was coarsened or withheld is
     listed in the manifest (``disclosure``).
 
     Returns
@@ -644,25 +722,8 @@ def export_site(params_path, data_dir, site: str, out, *, extract_date=None) -> 
         rec.update({"table": name, "withheld_cells": withheld_cells})
         disclosure.append(rec)
         members[f"{name}.parquet"] = _parquet_bytes(coarse)
-    kpi = fine["kpi"].copy()
-    withheld_kpi = []
-    from .disclosure import protect
-    from .report.table import Col, Table
-
-    # the same control as a published table. The quarters of a column add up to a total that the
-    # risk tables give away (enrolments sum to the people at risk at time zero), so each column is
-    # an additive line: secondary suppression keeps a lone withheld quarter from being recovered.
-    # The indicators of a row are nested (placements, of which permanent), not additive.
-    t_kpi = Table("kpi", kpi.assign(period=kpi["period"].astype(str)),
-                  [Col("period", "Trimestre", "Quarter")] + [Col(c, c, c, role="count") for c in KPI_COUNTS],
-                  lines="columns")
-    protect([t_kpi], k)
-    for c in KPI_COUNTS:
-        small = t_kpi.hidden(c)
-        if small.any():
-            withheld_kpi += [f"{p}/{c}" for p in kpi.loc[small, "period"]]
-        kpi[c] = kpi[c].astype(float).where(~small)
-    disclosure.append({"table": "kpi", "withheld_cells": len(withheld_kpi), "withheld": withheld_kpi})
+    kpi, rec = coarsen_kpi(fine["kpi"], k)
+    disclosure.append(rec)
     members["kpi.parquet"] = _parquet_bytes(kpi)
     cox, why = _cox_fit(ds, pset, k)
     members["cox.json"] = json.dumps(cox, indent=1).encode()
@@ -788,12 +849,17 @@ def describe_site(path, lang: str = "en") -> str:
     dis = {d["table"]: d for d in m["disclosure"]}
     for name, tb in sf.tables.items():
         if name == "kpi":
-            shown = int(tb[list(KPI_COUNTS)].notna().sum().sum())
-            lines.append((f"- kpi: conteggi trimestrali ({len(tb)} trimestri, {len(KPI_COUNTS)} indicatori: "
-                          f"{', '.join(KPI_COUNTS)}); {shown} celle, {dis['kpi']['withheld_cells']} trattenute (sotto {k}, o per proteggerne una sotto {k}).")
+            shown = int(tb["count"].notna().sum())
+            co = dis["kpi"].get("coarsened", [])
+            lines.append((f"- kpi: conteggi per trimestre ({len(KPI_COUNTS)} indicatori: {', '.join(KPI_COUNTS)}); "
+                          f"{shown} celle, {dis['kpi']['withheld_cells']} trattenute (un anno intero sotto {k}, o per proteggerne uno)"
+                          + (f"; per {len(co)} anni-indicatore si mandano semestri o l'anno intero invece dei trimestri, "
+                             f"perché un trimestre sarebbe sotto {k}: {', '.join(co)}" if co else "") + ".")
                          if it else
-                         (f"- kpi: quarterly counts ({len(tb)} quarters, {len(KPI_COUNTS)} indicators: "
-                          f"{', '.join(KPI_COUNTS)}); {shown} cells, {dis['kpi']['withheld_cells']} withheld (below {k}, or to protect one below {k})."))
+                         (f"- kpi: counts by quarter ({len(KPI_COUNTS)} indicators: {', '.join(KPI_COUNTS)}); "
+                          f"{shown} cells, {dis['kpi']['withheld_cells']} withheld (a whole year below {k}, or to protect one)"
+                          + (f"; for {len(co)} indicator-years half-years or the whole year are sent instead of quarters, "
+                             f"because a quarter would be below {k}: {', '.join(co)}" if co else "") + "."))
             continue
         what, by = name.split("__")
         subj = {"ttp": ("tempo all'inserimento (eventi: inserimento, ritiro)", "time to placement (events: placement, withdrawal)"),
@@ -1193,14 +1259,12 @@ def pool(params_path, site_files, *, outputs_dir=None) -> Path:
     tables.append(t_side)
 
     # --- KPI
-    kp = [s.tables["kpi"].set_index("period")[list(KPI_COUNTS)] for s in sites]
-    periods = sorted(set().union(*[set(x.index) for x in kp]))
-    kp = [x.reindex(periods) for x in kp]
-    kpi_sum = sum(kp)  # NaN where any site withheld (or lacks) the cell: a partial sum is not the total
-    kpi_sum = kpi_sum.reset_index().rename(columns={"index": "period"})
+    kpi_sum = pool_kpi([s.tables["kpi"] for s in sites])
     t_kpi = Table("pooled_kpi", kpi_sum,
-                  [Col("period", "Trimestre", "Quarter")] + [Col(c, c, c, role="count") for c in KPI_COUNTS],
-                  caption_it="Indicatori trimestrali sommati sulle città", caption_en="Quarterly indicators summed over sites",
+                  [Col("indicator", "Indicatore", "Indicator"), Col("period", "Periodo", "Period"),
+                   Col("count", "Conteggio", "Count", role="count")],
+                  caption_it="Indicatori sommati sulle città, sulla griglia comune (trimestre, semestre o anno: la più grossolana usata da una città)",
+                  caption_en="Indicators summed over sites, on the common grid (quarter, half-year or year: the coarsest any site used)",
                   lines="none")
     tables.append(t_kpi)
 
@@ -1334,9 +1398,11 @@ def pool(params_path, site_files, *, outputs_dir=None) -> Path:
                      "Kaplan–Meier and Aalen–Johansen are computed exactly on the monthly grid from the summed risk tables; "
                      "intervals are merged where a site had to merge them for protection.")],
          "tables": [ht(t_side), ht(t_lr), ht(t_est)]},
-        {"heading": T("Indicatori trimestrali", "Quarterly indicators"),
-         "paras": [T("Somme dei conteggi delle città; una cella è vuota se anche una sola città l'ha trattenuta.",
-                     "Sums of the sites' counts; a cell is empty when any site withheld it.")], "tables": [ht(t_kpi)]},
+        {"heading": T("Indicatori per periodo", "Indicators by period"),
+         "paras": [T("Somme dei conteggi delle città, per ogni indicatore e anno sulla griglia più grossolana usata da una città "
+                     "(trimestri, semestri o l'anno); una cella è vuota se anche una sola città ne ha trattenuto una parte.",
+                     "Sums of the sites' counts, for each indicator and year on the coarsest grid any site used "
+                     "(quarters, half-years or the year); a cell is empty when any site withheld part of it.")], "tables": [ht(t_kpi)]},
         {"heading": T("Modello di Cox: meta-analisi", "Cox model: meta-analysis"),
          "paras": words or [T("Nessun modello di Cox comune alle città.", "No Cox model common to the sites.")],
          "tables": [ht(t_meta), ht(t_cox)],
@@ -1413,3 +1479,131 @@ def split_dataset(data_dir, out_root, rule=site_of) -> dict:
         shutil.copy(data_dir / "extract.yaml", d / "extract.yaml")
         out[name] = d
     return out
+
+
+# ------------------------------------------------------------------------------------ audit
+def audit_site_file(path, k: int | None = None):
+    """Attack a site file the way :func:`ixl_eval.audit.audit_run` attacks a run folder.
+
+    Reads the zip's tables as any reader would (no hash check) and looks for: a count in
+    1..k-1 (``count_below_k``); and a withheld cell that the relations a reader knows pin to one
+    value or below ``k`` (``recovered_by_relations``, ``pinned_below_k``, solved with
+    ``scipy.optimize.linprog``). The relations: in each risk table and group,
+    at_risk[next] = at_risk - events - censored; the overall table equals the sum of a grouping's
+    levels (on the grouping's grid); an indicator's periods add up to its year (and the
+    enrolments to the people at risk at time zero). Every withheld cell is treated as below ``k``.
+
+    Returns
+    -------
+    ixl_eval.audit.AuditResult
+    """
+    import zipfile
+
+    from .audit import AuditResult, _Cells
+
+    path = Path(path)
+    with zipfile.ZipFile(path) as z:
+        manifest = json.loads(z.read("manifest.json"))
+        tables = {n[:-8]: pd.read_parquet(io.BytesIO(z.read(n))) for n in z.namelist() if n.endswith(".parquet")}
+    k = int(k if k is not None else manifest["disclosure_threshold"])
+    res, cells, eqs = AuditResult(), _Cells(), []
+
+    def add(key, v, where):
+        if pd.isna(v):
+            cells.add(key, "primary", None, where)
+        else:
+            cells.add(key, "", float(v), where)
+            if 0 < float(v) < k:
+                res.findings.append({"rule": "count_below_k", "where": where, "detail": f"{float(v):g} is below {k}"})
+
+    def rkey(name, level, start, col):
+        return f"{name}|{level}|{round(float(start), 6)}|{col}"
+
+    for name, tb in tables.items():
+        if name == "kpi":
+            for c, p, v in zip(tb["indicator"], tb["period"], tb["count"]):
+                add(f"kpi|{c}|{p}", v, f"{path.name}:kpi/{p}/{c}")
+            continue
+        for _, r in tb.iterrows():
+            for col in COUNT_COLS:
+                add(rkey(name, r["level"], r["start"], col), r[col], f"{path.name}:{name}/{r['level']}/{int(r['interval'])}/{col}")
+        for level, g in tb.groupby("level", sort=False):
+            g = g.sort_values("start")
+            st = g["start"].to_numpy()
+            for a, b in zip(st[:-1], st[1:]):
+                eqs.append([(1.0, rkey(name, level, b, "n_risk")), (-1.0, rkey(name, level, a, "n_risk"))]
+                           + [(1.0, rkey(name, level, a, c)) for c in COUNT_COLS[1:]])
+    # the overall table is the sum of a grouping's levels, on the grouping's grid
+    for name, tb in tables.items():
+        what = name.split("__")[0]
+        whole = tables.get(f"{what}__all")
+        if name == "kpi" or name.endswith("__all") or whole is None or not len(tb):
+            continue
+        sa = sorted(round(float(x), 6) for x in whole["start"])
+        sg = sorted({round(float(x), 6) for x in tb["start"]})
+        if not set(sg) <= set(sa):
+            continue
+        levels = list(tb["level"].unique())
+        for i, s in enumerate(sg):
+            eqs.append([(1.0, rkey(f"{what}__all", "all", s, "n_risk"))]
+                       + [(-1.0, rkey(name, lv, s, "n_risk")) for lv in levels])
+            if i + 1 < len(sg):
+                inside = [x for x in sa if s <= x < sg[i + 1]]
+                for c in COUNT_COLS[1:]:
+                    eqs.append([(1.0, rkey(f"{what}__all", "all", x, c)) for x in inside]
+                               + [(-1.0, rkey(name, lv, s, c)) for lv in levels])
+    if "kpi" in tables and "ttp__all" in tables and len(tables["ttp__all"]):
+        kp = tables["kpi"]
+        en = kp[kp["indicator"] == "enrolments"]["period"]
+        first = tables["ttp__all"].sort_values("start")["start"].iloc[0]
+        eqs.append([(1.0, f"kpi|enrolments|{p}") for p in en] + [(-1.0, rkey("ttp__all", "all", first, "n_risk"))])
+        for c, g in kp.groupby("indicator"):
+            for y, gy in g.groupby(g["period"].astype(str).str[:4]):
+                if str(y) in set(gy["period"].astype(str)) and len(gy) > 1:  # a year sent beside its periods
+                    eqs.append([(1.0, f"kpi|{c}|{y}")] + [(-1.0, f"kpi|{c}|{p}") for p in gy["period"] if str(p) != str(y)])
+    res.findings += _relations_attack(cells, eqs, k, res)
+    return res
+
+
+def _relations_attack(cells, equations, k: int, res) -> list:
+    """Bounds of each withheld cell under the known relations (any value >= 0: a reader does not
+    know which cells were below ``k``): a finding when they pin it to one value or below ``k``."""
+    from scipy.optimize import linprog
+
+    hidden = sorted(key for key in cells.status if cells.hidden(key))
+    res.withheld = len(hidden)
+    index = {key: j for j, key in enumerate(hidden)}
+    rows, rhs = [], []
+    for eq in equations:
+        if not all(key in index or key in cells.value for _, key in eq):
+            continue
+        a, b = np.zeros(len(hidden)), 0.0
+        for coef, key in eq:
+            if key in index:
+                a[index[key]] += coef
+            else:
+                b -= coef * cells.value[key]
+        if np.any(a != 0):
+            rows.append(a)
+            rhs.append(b)
+    res.equations = len(rows)
+    if not rows:
+        return []
+    A, b = np.array(rows), np.array(rhs)
+    findings = []
+    for j in np.flatnonzero(np.any(A != 0, axis=0)):
+        c = np.zeros(len(hidden))
+        c[j] = 1.0
+        lo = linprog(c, A_eq=A, b_eq=b, bounds=(0, None), method="highs")
+        hi = linprog(-c, A_eq=A, b_eq=b, bounds=(0, None), method="highs")
+        where = cells.where[hidden[j]][0][0]
+        if not lo.success:
+            findings.append({"rule": "relations_inconsistent", "where": where, "detail": "the published counts contradict the relations"})
+            continue
+        if hi.status == 0 and -hi.fun - lo.fun < 0.5:
+            findings.append({"rule": "recovered_by_relations", "where": where,
+                             "detail": f"the published counts give exactly {lo.fun:.0f}"})
+        elif hi.status == 0 and -hi.fun < k - 1e-9:
+            findings.append({"rule": "pinned_below_k", "where": where,
+                             "detail": f"the published counts bound it between {lo.fun:.0f} and {-hi.fun:.0f}"})
+    return findings

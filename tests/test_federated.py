@@ -110,17 +110,36 @@ def test_grid_estimator_is_kaplan_meier_and_logrank_on_grid_times(fed):
 
 
 def test_pooled_kpi_equal_all_records(fed):
+    """Pooled KPI counts equal the all-records quarters summed on the pooled grid."""
     from ixl_eval.kpi import Indicators
 
-    pooled = pd.read_csv(next(fed["run"].glob("tables/pool__pooled_kpi.csv")), encoding="utf-8-sig").set_index("period")
-    whole = Indicators().fit(fed["ds"]).table("quarter").set_index("period")
-    shown = 0
-    for c in F.KPI_COUNTS:
-        v = pooled[c].dropna()
-        assert (v.to_numpy(float) == whole.loc[v.index, c].to_numpy(float)).all(), c
-        shown += len(v)
-    assert shown > 0.6 * len(pooled) * len(F.KPI_COUNTS)
-    assert pooled["placements"].notna().mean() > 0.6  # early quarters of the small sites are withheld
+    pooled = pd.read_csv(next(fed["run"].glob("tables/pool__pooled_kpi.csv")), encoding="utf-8-sig", dtype={"period": str})
+    whole = Indicators().fit(fed["ds"]).table("quarter")
+    whole["period"] = whole["period"].astype(str)
+    shown = pooled.dropna(subset=["count"])
+    for c, p, v in zip(shown["indicator"], shown["period"], shown["count"]):
+        lev = F.kpi_level(p)
+        inside = [q for q in whole["period"] if F.kpi_label(q, lev) == p]
+        assert inside and v == whole.loc[whole["period"].isin(inside), c].sum(), (c, p)
+    assert len(shown) > 0.6 * len(pooled)
+    assert set(pooled["indicator"]) == set(F.KPI_COUNTS)
+
+
+def test_kpi_coarsened_not_withheld(fed):
+    """A site with small quarters sends half-years or years, listed in its manifest."""
+    k, coarsened = fed["k"], 0
+    for site, sf in fed["sites"].items():
+        t = sf.tables["kpi"]
+        rec = next(d for d in sf.manifest["disclosure"] if d["table"] == "kpi")
+        levels = t["period"].map(F.kpi_level)
+        assert sorted(rec["coarsened"]) == sorted({f"{p[:4]}/{c}: {L}" for c, p, L in zip(t["indicator"], t["period"], levels)
+                                                   if L != "quarter"})
+        coarsened += len(rec["coarsened"])
+        v = t["count"].dropna()
+        assert ((v == 0) | (v >= k)).all()
+        # a withheld cell is a whole year (or protects one)
+        assert len(rec["withheld"]) == t["count"].isna().sum()
+    assert coarsened > 0
 
 
 def test_meta_cox_agrees_with_site_stratified_cox(fed):
@@ -282,9 +301,65 @@ def test_no_level_recoverable_from_the_overall_table(fed):
 
 
 def test_no_lone_withheld_kpi_quarter(fed):
-    """Each indicator's quarters add up to a total the risk tables reveal: never one withheld alone."""
+    """Each indicator's periods add up to a total the risk tables reveal: never one withheld alone."""
     for site, sf in fed["sites"].items():
         k = sf.tables["kpi"]
-        assert k["enrolments"].sum() == sf.tables["ttp__all"].sort_values("start")["n_risk"].iloc[0]
+        enr = k[k["indicator"] == "enrolments"]["count"]
+        if enr.notna().all():
+            assert enr.sum() == sf.tables["ttp__all"].sort_values("start")["n_risk"].iloc[0]
         for c in F.KPI_COUNTS:
-            assert k[c].isna().sum() != 1, (site, c)
+            assert k.loc[k["indicator"] == c, "count"].isna().sum() != 1, (site, c)
+
+
+def test_audit_every_site_file(fed):
+    """The disclosure audit attacks each export: no count in 1..k-1, no withheld cell recoverable."""
+    for site, f in fed["files"].items():
+        res = F.audit_site_file(f, fed["k"])
+        assert res.ok, (site, res.summary())
+        assert res.withheld == int(fed["sites"][site].tables["kpi"]["count"].isna().sum()) + sum(
+            int(t[list(F.COUNT_COLS)].isna().sum().sum()) for n, t in fed["sites"][site].tables.items() if n != "kpi")
+
+
+def _rewrite_member(src, dst, name, change):
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(src) as zi, zipfile.ZipFile(dst, "w") as zo:
+        for n in zi.namelist():
+            b = zi.read(n)
+            if n == f"{name}.parquet":
+                t = pd.read_parquet(io.BytesIO(b))
+                change(t)
+                buf = io.BytesIO()
+                t.to_parquet(buf, index=False)
+                b = buf.getvalue()
+            zo.writestr(n, b)
+
+
+def test_audit_fails_when_protection_is_off(fed, tmp_path, monkeypatch):
+    k = fed["k"]
+    # 1. levels exported unmerged and the grid not coarsened (coarsen switched off)
+    monkeypatch.setattr(F, "coarsen", lambda tb, k, causes=(1, 2), landmarks=None: (tb, {}))
+    monkeypatch.setattr(F, "_check_counts", lambda *a, **kw: None)
+    out = tmp_path / "raw.zip"
+    F.export_site(PARAMS, fed["dirs"]["modena"], "modena", out)
+    res = F.audit_site_file(out, k)
+    # protect() alone withholds the small cells, but the relations give many of them back
+    assert any(f["rule"] == "recovered_by_relations" for f in res.findings), res
+    assert any(f["rule"] == "pinned_below_k" for f in res.findings), res
+    # 2. one cell withheld alone: the relations give it back
+    src = fed["files"]["modena"]
+
+    def blank_risk(t):
+        t.loc[(t["level"] == t["level"].iloc[0]) & (t["interval"] == 1), "events_1"] = np.nan
+
+    _rewrite_member(src, tmp_path / "r.zip", "ttp__gender", blank_risk)
+    assert any(f["rule"] == "recovered_by_relations" for f in F.audit_site_file(tmp_path / "r.zip", k).findings)
+    _rewrite_member(src, tmp_path / "a.zip", "ttp__all", lambda t: t.__setitem__("censored", t["censored"].where(t["interval"] != 2)))
+    assert any(f["rule"] == "recovered_by_relations" for f in F.audit_site_file(tmp_path / "a.zip", k).findings)
+
+    def blank_kpi(t):
+        t.loc[t.index[(t["indicator"] == "enrolments")][0], "count"] = np.nan
+
+    _rewrite_member(src, tmp_path / "k.zip", "kpi", blank_kpi)
+    assert any(f["rule"] == "recovered_by_relations" for f in F.audit_site_file(tmp_path / "k.zip", k).findings)
