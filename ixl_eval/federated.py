@@ -409,6 +409,8 @@ def _protected(table: pd.DataFrame, name: str, k: int, causes=(1, 2)) -> pd.Data
 # ------------------------------------------------------------------------------------ meta-analysis
 # ------------------------------------------------------------------------------------ KPI periods
 KPI_LEVELS = ("quarter", "half", "year")
+# Indicators that count distinct people per period: not additive over periods (never coarsened).
+NOT_ADDITIVE = ("persons_placed",)
 
 
 def kpi_label(period: str, level: str) -> str:
@@ -427,7 +429,9 @@ def coarsen_kpi(quarterly: pd.DataFrame, k: int) -> tuple[pd.DataFrame, dict]:
     """Quarterly KPI counts as sent by a site: long rows ``indicator, period, count``.
 
     For each indicator and calendar year, the quarters are sent when each is 0 or at least ``k``;
-    otherwise the half-years (sums of their quarters) when both are; otherwise the year. A year still
+    otherwise the half-years (sums of their quarters) when both are; otherwise the year (except
+    ``persons_placed``, distinct people per quarter, whose sum over quarters is not a count of
+    people: its quarters are sent or withheld, never summed). A year still
     below ``k`` is withheld (missing), and :func:`ixl_eval.disclosure.protect` adds a second withheld
     period where one alone could be recovered from the indicator's total (each indicator's periods
     are an additive line). Returns the table and the manifest record (``coarsened``, ``withheld``).
@@ -442,9 +446,12 @@ def coarsen_kpi(quarterly: pd.DataFrame, k: int) -> tuple[pd.DataFrame, dict]:
         rows = []
         for y in years:
             fine = q.loc[[p for p in q.index if p[:4] == y], c].astype(int)
-            for level in KPI_LEVELS:
+            # persons placed are distinct people per period: a person placed in two quarters would
+            # count twice in their sum, so that indicator is never coarsened (only withheld)
+            levels = ("quarter",) if c in NOT_ADDITIVE else KPI_LEVELS
+            for level in levels:
                 g = fine.groupby([kpi_label(p, level) for p in fine.index], sort=True).sum()
-                if level == "year" or all(_ok(v, k) for v in g):
+                if level == levels[-1] or all(_ok(v, k) for v in g):
                     break
             if level != "quarter":
                 coarsened.append(f"{y}/{c}: {level}")
