@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["AuditResult", "audit_run", "cross_notebook_withholding"]
+__all__ = ["AuditResult", "audit_run", "cross_notebook_withholding", "equation_system"]
 
 
 @dataclass
@@ -249,11 +249,15 @@ def _attack(cells, equations, derived, record_checks, k: int, res: AuditResult) 
     res.findings += _interval_audit(cells, equations, k, res)
 
 
-def _interval_audit(cells: _Cells, equations, k: int, res: AuditResult) -> list:
-    from scipy.optimize import linprog
+def equation_system(cells: _Cells, equations):
+    """The published relations as ``A x = b`` over the withheld cells ``x``.
 
+    Returns ``(hidden, A, b)``: the withheld identities (sorted) and one row per relation that
+    involves at least one of them; a relation with a term published nowhere cannot be used and
+    is left out. Shared by the audit of a run and of a site export
+    (:func:`ixl_eval.federated.audit_site_file`).
+    """
     hidden = sorted(key for key in cells.status if cells.hidden(key))
-    res.withheld = sum(1 for key in hidden if cells.status[key] == "primary")
     index = {key: j for j, key in enumerate(hidden)}
     rows, rhs = [], []
     for eq in equations:
@@ -269,10 +273,17 @@ def _interval_audit(cells: _Cells, equations, k: int, res: AuditResult) -> list:
         if np.any(a != 0):
             rows.append(a)
             rhs.append(b)
-    res.equations = len(rows)
-    if not rows:
+    return hidden, np.array(rows).reshape(len(rows), len(hidden)), np.array(rhs)
+
+
+def _interval_audit(cells: _Cells, equations, k: int, res: AuditResult) -> list:
+    from scipy.optimize import linprog
+
+    hidden, A, b = equation_system(cells, equations)
+    res.withheld = sum(1 for key in hidden if cells.status[key] == "primary")
+    res.equations = len(A)
+    if not len(A):
         return []
-    A, b = np.array(rows), np.array(rhs)
     used = np.flatnonzero(np.any(A != 0, axis=0))
     findings = []
     marked = [(1, k - 1) if cells.status[key] == "primary" else (0, None) for key in hidden]

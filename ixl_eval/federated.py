@@ -1577,26 +1577,13 @@ def _relations_attack(cells, equations, k: int, res) -> list:
     know which cells were below ``k``): a finding when they pin it to one value or below ``k``."""
     from scipy.optimize import linprog
 
-    hidden = sorted(key for key in cells.status if cells.hidden(key))
+    from .audit import equation_system
+
+    hidden, A, b = equation_system(cells, equations)
     res.withheld = len(hidden)
-    index = {key: j for j, key in enumerate(hidden)}
-    rows, rhs = [], []
-    for eq in equations:
-        if not all(key in index or key in cells.value for _, key in eq):
-            continue
-        a, b = np.zeros(len(hidden)), 0.0
-        for coef, key in eq:
-            if key in index:
-                a[index[key]] += coef
-            else:
-                b -= coef * cells.value[key]
-        if np.any(a != 0):
-            rows.append(a)
-            rhs.append(b)
-    res.equations = len(rows)
-    if not rows:
+    res.equations = len(A)
+    if not len(A):
         return []
-    A, b = np.array(rows), np.array(rhs)
     findings = []
     for j in np.flatnonzero(np.any(A != 0, axis=0)):
         c = np.zeros(len(hidden))
