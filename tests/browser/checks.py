@@ -19,6 +19,14 @@ WIDTHS = (1366, 683)
 # A4 portrait (210 mm) less the 14 mm left and right margins of `@page` in report.css, in CSS px.
 PRINT_WIDTH_PX = (210 - 2 * 14) / 25.4 * 96
 
+# How a table is named in a finding: its caption, else its labelled wrapper, else its first text
+# (one definition, put into both page scripts below).
+_LABEL_JS = """const label = (t) => {
+    const c = t.querySelector('caption');
+    const w = t.closest('[aria-label]');
+    return ((c && c.textContent) || (w && w.getAttribute('aria-label')) || t.textContent).trim().slice(0, 70);
+  };"""
+
 _SCREEN_JS = r"""
 (() => {
   const vw = window.innerWidth;
@@ -32,11 +40,7 @@ _SCREEN_JS = r"""
     }
     return null;
   };
-  const label = (t) => {
-    const c = t.querySelector('caption');
-    const w = t.closest('[aria-label]');
-    return ((c && c.textContent) || (w && w.getAttribute('aria-label')) || t.textContent).trim().slice(0, 70);
-  };
+  __LABEL__
   return {
     title: document.title,
     lang: document.documentElement.lang,
@@ -89,7 +93,7 @@ _SCREEN_JS = r"""
     }).slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : '')),
   };
 })()
-"""
+""".replace("__LABEL__", _LABEL_JS)
 
 _PRINT_JS = r"""
 (() => {
@@ -100,11 +104,7 @@ _PRINT_JS = r"""
     }
     return null;
   };
-  const label = (t) => {
-    const c = t.querySelector('caption');
-    const w = t.closest('[aria-label]');
-    return ((c && c.textContent) || (w && w.getAttribute('aria-label')) || t.textContent).trim().slice(0, 70);
-  };
+  __LABEL__
   return {
     scrollWidth: document.documentElement.scrollWidth,
     tables: Array.from(document.querySelectorAll('table')).map((t, i) => {
@@ -117,7 +117,7 @@ _PRINT_JS = r"""
     }),
   };
 })()
-"""
+""".replace("__LABEL__", _LABEL_JS)
 
 _AXE_RUN_JS = """
 axe.run(document, {runOnly: {type: 'tag', values: %s}, resultTypes: ['violations']}).then(r =>
